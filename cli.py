@@ -1,0 +1,241 @@
+"""The `discern` command line: a thin typer layer over the `router` library.
+
+Exit codes: 0 done; 1 the command ran and found a problem; 2 bad input or usage (one
+located message, no traceback); 3 an internal error (--debug shows the traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, List, Optional
+
+import typer
+from typing_extensions import Annotated
+
+from discern_cli.common import EXIT_CODES_HELP, console, emit_json, guarded
+
+app = typer.Typer(
+    name="discern",
+    help="Route a situation to the reasoning tool that fits it, and say why.\n\n" + EXIT_CODES_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+tools_app = typer.Typer(help="The tools in play: list them, show one as a card.\n\n" + EXIT_CODES_HELP,
+                        no_args_is_help=True)
+policy_app = typer.Typer(help="Check, test, lint and compare policy files.\n\n" + EXIT_CODES_HELP,
+                         no_args_is_help=True)
+app.add_typer(tools_app, name="tools")
+app.add_typer(policy_app, name="policy")
+
+PolicyOption = Annotated[Optional[Path], typer.Option(
+    "--policy", "-p", envvar="DISCERN_POLICY", help="Policy file (default: the shipped default policy).",
+    dir_okay=False)]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")]
+AuditOption = Annotated[Optional[Path], typer.Option(
+    "--audit", envvar="DISCERN_AUDIT", help="Audit store file (default: the user data location).")]
+NoAuditFlag = Annotated[bool, typer.Option("--no-audit", help="Do not record this decision (or set DISCERN_NO_AUDIT=1).")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from router import __version__
+
+        console.print(f"discern {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+) -> None:
+    """Route a situation to the reasoning tool that fits it, and say why."""
+    if debug:
+        os.environ["DISCERN_DEBUG"] = "1"
+
+
+def recording_wanted(no_audit: bool) -> bool:
+    return not no_audit and os.environ.get("DISCERN_NO_AUDIT", "") in ("", "0")
+
+
+def load_router(policy: Optional[Path], audit: Optional[Path], no_audit: bool = True) -> Any:
+    from router import Router
+
+    store: Any = None
+    if recording_wanted(no_audit):
+        from router.audit import default_store_path
+
+        store = audit if audit is not None else default_store_path()
+    return Router.load(policy, audit=store)
+
+
+def gather_context(router: Any, assignments: List[str], context_file: Optional[str]) -> dict[str, Any]:
+    """The context from --context FILE (or - for standard input) and --set pairs; --set wins."""
+    from router.contexts import locate_context_errors, parse_assignments, read_context_file, read_context_text
+
+    context: dict[str, Any] = {}
+    if context_file is not None:
+        if context_file == "-":
+            doc = read_context_text(sys.stdin.read(), "<stdin>")
+        else:
+            doc = read_context_file(Path(context_file))
+        locate_context_errors(doc, router.policy.features)
+        context.update(doc.data)
+    context.update(parse_assignments(assignments))
+    return context
+
+
+@app.command()
+@guarded
+def route(
+    assignments: Annotated[List[str], typer.Option("--set", "-s", help="feature=value (repeatable).")] = [],  # noqa: B006 - typer reads the default
+    context_file: Annotated[Optional[str], typer.Option("--context", "-c", help="YAML or JSON context file, or - for standard input.")] = None,
+    policy: PolicyOption = None,
+    as_json: JsonFlag = False,
+    audit: AuditOption = None,
+    no_audit: NoAuditFlag = False,
+    ranking: Annotated[bool, typer.Option("--ranking", help="Also show the ranking of every tool.")] = False,
+) -> None:
+    """Pick a tool for a context and explain the choice.
+
+    Example: discern route --set goal=decide --set stakes=high --set reversibility=irreversible
+    """
+    router = load_router(policy, audit, no_audit)
+    decision = router.route(gather_context(router, assignments, context_file))
+    if as_json:
+        emit_json(decision.to_dict())
+        return
+    from discern_cli.render import render_decision, render_ranking
+
+    result = decision.to_dict()
+    console.print(render_decision(result))
+    if ranking:
+        console.print(render_ranking(result, limit=len(result["ranking"])))
+
+
+@tools_app.command("list")
+@guarded
+def tools_list(policy: PolicyOption = None, as_json: JsonFlag = False) -> None:
+    """List the tools in play under a policy.
+
+    Example: discern tools list --json
+    """
+    from router import load_policy
+
+    compiled = load_policy(policy)
+    rows = [{"id": t.id, "name": t.spec.name, "family": t.spec.family, "summary": t.spec.summary,
+             "minutes": t.spec.cost.minutes if t.spec.cost else None} for t in compiled.tools.values()]
+    if as_json:
+        emit_json({"version": 1, "policy": compiled.name, "tools": rows})
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Tools in play ({compiled.name} {compiled.version})", title_justify="left")
+    for column in ("id", "name", "family", "minutes", "summary"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(row["id"], row["name"], row["family"], "" if row["minutes"] is None else f"{row['minutes']:g}",
+                      row["summary"])
+    console.print(table)
+
+
+@tools_app.command("show")
+@guarded
+def tools_show(tool_id: Annotated[str, typer.Argument(help="A tool id, e.g. premortem.")],
+               policy: PolicyOption = None, as_json: JsonFlag = False) -> None:
+    """Show one tool as a card: what to do, where it reaches, where it fails, what to watch for, the evidence.
+
+    Example: discern tools show premortem
+    """
+    from router import DiscernError, load_policy
+    from router.errors import closest
+
+    compiled = load_policy(policy)
+    tool = compiled.tools.get(tool_id)
+    if tool is None:
+        raise DiscernError(f"unknown tool `{tool_id}`",
+                           hint=closest(tool_id, compiled.tools) or "`discern tools list` shows the tools in play")
+    if as_json:
+        emit_json({"version": 1, **tool.spec.model_dump(mode="json"), "file": tool.file, "hash": tool.hash})
+        return
+    from discern_cli.render import render_tool_card
+
+    console.print(render_tool_card(tool.spec))
+
+
+@policy_app.command("check")
+@guarded
+def policy_check(files: Annotated[List[Path], typer.Argument(help="Policy files to check.")],
+                 as_json: JsonFlag = False) -> None:
+    """Check policy files and the tool files they use; report every problem at once.
+
+    Example: discern policy check policies/default.yaml
+    """
+    from router import SpecError, load_policy
+    from router.errors import Problem
+
+    found: list[Problem] = []
+    summaries = []
+    for file in files:
+        try:
+            compiled = load_policy(file)
+            found.extend(compiled.warnings)
+            summaries.append({"file": str(file), "name": compiled.name, "version": compiled.version,
+                              "tools": len(compiled.tools), "rules": len(compiled.rules), "hash": compiled.hash})
+        except SpecError as error:
+            found.extend(error.problems)
+    errors = [p for p in found if p.severity == "error"]
+    if as_json:
+        emit_json({"version": 1, "ok": not errors, "policies": summaries,
+                   "problems": [{"severity": p.severity, "message": p.message, "hint": p.hint,
+                                 "file": p.location.file if p.location else None,
+                                 "line": p.location.line if p.location else None,
+                                 "column": p.location.column if p.location else None} for p in found]})
+    else:
+        from discern_cli.common import err_console
+
+        for p in found:
+            style = "bold red" if p.severity == "error" else "bold yellow"
+            where = f"{p.location}: " if p.location else ""
+            err_console.print(f"{where}[{style}]{p.severity}[/]: {p.message}", soft_wrap=True)
+            if p.hint:
+                err_console.print(f"  hint: {p.hint}", markup=False, soft_wrap=True)
+        for s in summaries:
+            console.print(f"[green]ok[/] {s['file']}: policy {s['name']} {s['version']}, "
+                          f"{s['tools']} tools, {s['rules']} rules")
+    if errors:
+        raise typer.Exit(2)
+
+
+@policy_app.command("schema")
+@guarded
+def policy_schema(kind: Annotated[Optional[str], typer.Argument(help="tool or policy (default: both).")] = None) -> None:
+    """Print the JSON Schema of each file kind, for editors that validate as you type.
+
+    Example: discern policy schema tool > tool.schema.json
+    """
+    from router import DiscernError
+    from router.spec import PolicySpec, ToolSpec
+
+    schemas = {"tool": ToolSpec.model_json_schema(), "policy": PolicySpec.model_json_schema()}
+    if kind is None:
+        emit_json(schemas)
+    elif kind in schemas:
+        emit_json(schemas[kind])
+    else:
+        raise DiscernError(f"unknown file kind `{kind}`", hint="use `tool` or `policy`")
+
+
+def main() -> None:
+    """The console entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

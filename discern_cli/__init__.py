@@ -1,0 +1,1 @@
+"""The `discern` command line: typer commands over the `router` library, rendered with rich."""

@@ -1,0 +1,90 @@
+"""A loaded policy, resolved and compiled: what the router runs. Built by ``loader``;
+immutable, so one Router can be shared between threads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Mapping
+
+from .conditions import Test
+from .errors import Location, Problem
+from .features import FeatureSet
+from .spec import AuditSettings, Rule, ToolSpec
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A capability or limitation of one tool, compiled."""
+
+    tool: str
+    kind: Literal["capability", "limitation"]
+    id: str
+    when: str
+    severity: Literal["exclude", "penalty"] | None
+    weight: float  # signed: + for a capability, - for a penalty, 0 for an exclusion
+    why: str
+    sources: tuple[str, ...]
+    test: Test
+    features: frozenset[str]
+    location: Location
+
+    @property
+    def is_exclusion(self) -> bool:
+        return self.severity == "exclude"
+
+    def describe(self) -> dict[str, object]:
+        return {"kind": self.kind, "id": self.id, "weight": self.weight, "why": self.why,
+                "sources": list(self.sources), "when": self.when,
+                **({"severity": self.severity} if self.severity else {})}
+
+
+@dataclass(frozen=True)
+class CompiledTool:
+    spec: ToolSpec
+    scored: tuple[Clause, ...]  # capabilities and penalties
+    exclusions: tuple[Clause, ...]
+    file: str
+    hash: str
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def clauses(self) -> tuple[Clause, ...]:
+        return self.exclusions + self.scored
+
+
+@dataclass(frozen=True)
+class GuardRule:
+    spec: Rule
+    test: Test
+    features: frozenset[str]
+    location: Location
+    order: int
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    version: str
+    description: str | None
+    features: FeatureSet
+    tools: Mapping[str, CompiledTool]
+    rules: tuple[GuardRule, ...]
+    min_score: float
+    min_margin: float
+    fallback: str | None
+    audit: AuditSettings
+    hash: str
+    path: str
+    files: tuple[str, ...] = ()
+    warnings: tuple[Problem, ...] = field(default_factory=tuple)
+
+    @property
+    def tool_hashes(self) -> dict[str, str]:
+        return {tool_id: tool.hash for tool_id, tool in self.tools.items()}
