@@ -156,13 +156,13 @@ def _ranked(s: ToolScore) -> dict[str, Any]:
     return {
         "tool": s.id,
         "name": s.tool.spec.name,
-        "score": round(s.score, 6),
-        "bounds": [round(s.worst, 6), round(s.best, 6)],
+        "score": s.score,
+        "bounds": [s.worst, s.best],
         "excluded": s.excluded,
         "excluded_by": excluded_by,
         "may_be_excluded_by": [c.id for c in s.maybe_excluded_by],
         "contributions": [r.describe() for r in s.held],
-        "pending": [{**c.describe(), "features": sorted(c.features)} for c in s.pending],
+        "pending": [c.id for c in s.pending],
     }
 
 
@@ -243,9 +243,9 @@ def decide(policy: Policy, context: Mapping[str, Value], scores: Sequence[ToolSc
             s = by_id.get(target)
             if s is None or target in protected:
                 continue
-            s.held.append(Contribution("rule", rule.id, 0.0, rule.spec.reason, when=rule.spec.when))
+            s.extra.append(Contribution("rule", rule.id, 0.0, rule.spec.reason, when=rule.spec.when))
             if s.excluded_by is None:
-                s.excluded_by = s.held[-1]
+                s.excluded_by = s.extra[-1]
     for target in protected:
         s = by_id[target]
         if s.excluded_by is not None:
@@ -267,7 +267,7 @@ def decide(policy: Policy, context: Mapping[str, Value], scores: Sequence[ToolSc
                              f"here (`{s.excluded_by.id}`: {s.excluded_by.why}), so it does not fire")
                 continue
             rules_fired.append(rule.id)
-            s.held.append(Contribution("rule", rule.id, 0.0, rule.spec.reason, when=rule.spec.when))
+            s.extra.append(Contribution("rule", rule.id, 0.0, rule.spec.reason, when=rule.spec.when))
             if deciding is None:
                 tool, chosen_by, deciding = target, action, rule  # type: ignore[assignment]
         if deciding is not None:
@@ -325,6 +325,15 @@ def _unknowns(policy: Policy, context: Mapping[str, Value], by_id: Mapping[str, 
             if name not in context:
                 swing[name] = swing.get(name, 0.0) + amount
 
+    def add_pending(score: ToolScore, gains: bool) -> None:
+        truths = score.truths
+        for clause in score.tool.scored:
+            if truths[clause.slot] is None and (clause.weight > 0) == gains:
+                amount = clause.weight if gains else -clause.weight
+                for name in clause.features:
+                    if name not in context:
+                        swing[name] = swing.get(name, 0.0) + amount
+
     for rule, truth in rule_states:
         if truth is not None:
             continue
@@ -357,20 +366,14 @@ def _unknowns(policy: Policy, context: Mapping[str, Value], by_id: Mapping[str, 
         for other in contenders:
             if other.best > worst or (other.best == worst and (other.gain_pending or chosen.loss_pending)):
                 threatened = True
-                for clause in other.pending:
-                    if clause.weight > 0:
-                        add(clause.features, clause.weight)
+                add_pending(other, gains=True)
         if threatened or worst < policy.min_score:
-            for clause in chosen.pending:
-                if clause.weight < 0:
-                    add(clause.features, -clause.weight)
+            add_pending(chosen, gains=False)
     else:
         # the fallback (or the best below the minimum) stands until some tool can reach the minimum
         for other in [*contenders, chosen]:
             if other.best >= policy.min_score:
-                for clause in other.pending:
-                    if clause.weight > 0:
-                        add(clause.features, clause.weight)
+                add_pending(other, gains=True)
     return _ordered(swing)
 
 

@@ -4,6 +4,7 @@ where the mistake is."""
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import hashlib
 import json
@@ -299,6 +300,7 @@ def load_policy(path: Path | str | None = None) -> Policy:
     if errors:
         raise SpecError(problems=problems)
 
+    tools, rules, tests = _share_conditions(tools, rules)
     leaf = chain[-1][2]
     resolved = {
         "name": leaf.name, "version": leaf.version,
@@ -312,8 +314,33 @@ def load_policy(path: Path | str | None = None) -> Policy:
         name=leaf.name, version=leaf.version, description=leaf.description, features=features,
         tools=tools, rules=tuple(rules), min_score=min_score, min_margin=min_margin,
         fallback=fallback[0] if fallback else None, audit=audit, hash=content_hash(resolved),
-        path=str(chain[-1][0]), files=tuple(files), warnings=tuple(problems),
+        path=str(chain[-1][0]), files=tuple(files), warnings=tuple(problems), tests=tests,
     )
+
+
+def _share_conditions(tools: dict[str, CompiledTool], rules: list[GuardRule]
+                      ) -> tuple[dict[str, CompiledTool], list[GuardRule], tuple[Any, ...]]:
+    """Give every distinct condition one slot, so that routing evaluates each once however
+    many tools share it (the catalog's guardrail conditions recur across many tools)."""
+    slots: dict[str, int] = {}
+    tests: list[Any] = []
+
+    def slot_of(text: str, test: Any) -> int:
+        key = " ".join(text.split())
+        if key not in slots:
+            slots[key] = len(tests)
+            tests.append(test)
+        return slots[key]
+
+    shared: dict[str, CompiledTool] = {}
+    for tool_id, tool in tools.items():
+        shared[tool_id] = dataclasses.replace(
+            tool,
+            scored=tuple(dataclasses.replace(c, slot=slot_of(c.when, c.test)) for c in tool.scored),
+            exclusions=tuple(dataclasses.replace(c, slot=slot_of(c.when, c.test)) for c in tool.exclusions),
+        )
+    shared_rules = [dataclasses.replace(r, slot=slot_of(r.spec.when, r.test)) for r in rules]
+    return shared, shared_rules, tuple(tests)
 
 
 def chain_feature_dump(feature: Any) -> dict[str, Any]:

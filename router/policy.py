@@ -3,6 +3,7 @@ immutable, so one Router can be shared between threads."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Literal, Mapping
 
@@ -27,15 +28,23 @@ class Clause:
     test: Test
     features: frozenset[str]
     location: Location
+    slot: int = -1  # index of this condition's test in Policy.tests (conditions are shared)
 
     @property
     def is_exclusion(self) -> bool:
         return self.severity == "exclude"
 
-    def describe(self) -> dict[str, object]:
+    @functools.cached_property
+    def _described(self) -> dict[str, object]:
         return {"kind": self.kind, "id": self.id, "weight": self.weight, "why": self.why,
                 "sources": list(self.sources), "when": self.when,
                 **({"severity": self.severity} if self.severity else {})}
+
+    def describe(self) -> dict[str, object]:
+        """A fresh JSON-ready dict (callers may change it)."""
+        described = dict(self._described)
+        described["sources"] = list(self.sources)
+        return described
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,15 @@ class CompiledTool:
     def clauses(self) -> tuple[Clause, ...]:
         return self.exclusions + self.scored
 
+    @functools.cached_property
+    def capability_terms(self) -> tuple[tuple[int, float], ...]:
+        return tuple((c.slot, c.weight) for c in self.scored if c.weight > 0)
+
+    @functools.cached_property
+    def penalty_terms(self) -> tuple[tuple[int, float], ...]:
+        """(slot, amount) of each penalty; the amount is positive."""
+        return tuple((c.slot, -c.weight) for c in self.scored if c.weight < 0)
+
 
 @dataclass(frozen=True)
 class GuardRule:
@@ -62,6 +80,7 @@ class GuardRule:
     features: frozenset[str]
     location: Location
     order: int
+    slot: int = -1
 
     @property
     def id(self) -> str:
@@ -84,6 +103,9 @@ class Policy:
     path: str
     files: tuple[str, ...] = ()
     warnings: tuple[Problem, ...] = field(default_factory=tuple)
+    # every distinct condition's test, evaluated once per context; clauses and rules
+    # refer to theirs by slot
+    tests: tuple[Test, ...] = ()
 
     @property
     def tool_hashes(self) -> dict[str, str]:

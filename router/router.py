@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from .decision import Decision, decide
 from .loader import load_policy
 from .policy import Policy
-from .scoring import evaluate_rules, score_tools
+from .scoring import evaluate_conditions, evaluate_rules, score_tools
 
 if TYPE_CHECKING:  # the store is imported only when recording is asked for
     from .audit import AuditStore
@@ -48,8 +48,9 @@ class Router:
         """The decision for a context (feature → value; missing features are unknown).
         Raises ContextError for an unknown feature or a bad value."""
         checked = self.policy.features.check_context(context)
-        scores = score_tools(self.policy, checked)
-        decision = decide(self.policy, checked, scores, evaluate_rules(self.policy, checked))
+        truths = evaluate_conditions(self.policy, checked)
+        scores = score_tools(self.policy, truths)
+        decision = decide(self.policy, checked, scores, evaluate_rules(self.policy, truths))
         if self.audit is not None:
             self.audit.record(decision, given=context)
         return decision
