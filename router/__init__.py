@@ -13,7 +13,7 @@ from .loader import default_policy_path, load_policy, load_tool
 from .policy import Policy
 from .router import Router
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "AuditError", "ConditionError", "ContextError", "Decision", "DiscernError", "Inferred", "Location",

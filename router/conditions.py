@@ -190,7 +190,8 @@ def parse(text: str, locate: Locate | None = None) -> Condition:
         raise ConditionError(f"unexpected `{token}`", at=where(token.line or 1, token.column or 1),
                              hint=f"expected {_expected(set(exc.expected))}") from None
     except UnexpectedCharacters as exc:
-        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        position = exc.pos_in_stream or 0
+        char = text[position] if position < len(text) else ""
         hint = "use `==` to compare" if char == "=" else (
             "write words without quotes, e.g. `goal == decide`" if char in "'\"" else None)
         raise ConditionError(f"unexpected character `{char}`", at=where(exc.line, exc.column),
@@ -376,3 +377,41 @@ def _compile(node: Condition, features: FeatureSet, where: Locate) -> Test:
         return None if unknown else False
 
     return disjunction
+
+
+# --- a plain-data form of the tree, for the load cache -------------------------------------
+
+def tree_to_data(cond: Condition) -> list[Any]:
+    """The tree as JSON-ready lists (positions kept), so a cache can skip parsing."""
+    if isinstance(cond, Flag):
+        return ["flag", cond.feature, cond.line, cond.column]
+    if isinstance(cond, Compare):
+        v = cond.value
+        return ["cmp", cond.feature, cond.op, [v.text, v.is_number, v.line, v.column], cond.line, cond.column]
+    if isinstance(cond, Member):
+        values = [[v.text, v.is_number, v.line, v.column] for v in cond.values]
+        return ["in", cond.feature, values, cond.negated, cond.line, cond.column]
+    if isinstance(cond, Not):
+        return ["not", tree_to_data(cond.operand), cond.line, cond.column]
+    return [cond.op, [tree_to_data(c) for c in cond.operands], cond.line, cond.column]
+
+
+def tree_from_data(data: list[Any]) -> Condition:
+    kind = data[0]
+    if kind == "flag":
+        return Flag(data[2], data[3], data[1])
+    if kind == "cmp":
+        text, is_number, line, column = data[3]
+        return Compare(data[4], data[5], data[1], data[2], Literal_(text, is_number, line, column))
+    if kind == "in":
+        values = tuple(Literal_(t, n, line, column) for t, n, line, column in data[2])
+        return Member(data[4], data[5], data[1], values, data[3])
+    if kind == "not":
+        return Not(data[2], data[3], tree_from_data(data[1]))
+    return Junction(data[2], data[3], kind, tuple(tree_from_data(d) for d in data[1]))
+
+
+def compile_tree(text: str, tree: Condition, features: FeatureSet, locate: Locate | None = None) -> CompiledCondition:
+    """Type-check and compile an already parsed condition."""
+    where: Locate = locate or (lambda line, column: Location("<condition>", line, column))
+    return CompiledCondition(text, tree, features_of(tree), _compile(tree, features, where))

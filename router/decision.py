@@ -269,7 +269,8 @@ def decide(policy: Policy, context: Mapping[str, Value], scores: Sequence[ToolSc
             rules_fired.append(rule.id)
             s.extra.append(Contribution("rule", rule.id, 0.0, rule.spec.reason, when=rule.spec.when))
             if deciding is None:
-                tool, chosen_by, deciding = target, action, rule  # type: ignore[assignment]
+                tool, deciding = target, rule
+                chosen_by = "require" if action == "require" else "prefer"
         if deciding is not None:
             break
 

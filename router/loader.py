@@ -14,12 +14,14 @@ from typing import Any, Iterable, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .conditions import CompiledCondition, compile_condition
+from ._version import __version__
+from .conditions import CompiledCondition, compile_condition, compile_tree, parse, tree_from_data, tree_to_data
 from .errors import ConditionError, Location, Problem, SpecError, closest
 from .features import FeatureSet, merged
 from .policy import Clause, CompiledTool, GuardRule, Policy
 from .spec import AuditSettings, PolicySpec, ToolSpec
-from .yamlsource import SourceDoc, load_yaml
+from .loadcache import LoadCache, cache_path
+from .yamlsource import SourceDoc, load_yaml, parse_yaml, read_text
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -126,9 +128,21 @@ def validate(doc: SourceDoc, model: type[M], what: str) -> M:
 
 # --- tools -------------------------------------------------------------------------------------
 
-def read_tool(path: Path | str) -> tuple[ToolSpec, SourceDoc]:
+def _read_yaml(path: Path, cache: LoadCache | None) -> SourceDoc:
+    if cache is None:
+        return load_yaml(path, display=display_path(path))
+    text = read_text(path)
+    name = display_path(path)
+    doc = cache.get_doc(text, name)
+    if doc is None:
+        doc = parse_yaml(text, name)
+        cache.put_doc(text, name, doc)
+    return doc
+
+
+def read_tool(path: Path | str, cache: LoadCache | None = None) -> tuple[ToolSpec, SourceDoc]:
     path = Path(path)
-    doc = load_yaml(path, display=display_path(path))
+    doc = _read_yaml(path, cache)
     return validate(doc, ToolSpec, "tool spec"), doc
 
 
@@ -144,23 +158,35 @@ def content_hash(obj: Any) -> str:
 
 
 def _compile_at(text: str, features: FeatureSet, doc: SourceDoc, path: tuple[Any, ...],
-                problems: list[Problem]) -> CompiledCondition | None:
+                problems: list[Problem], cache: LoadCache | None = None) -> CompiledCondition | None:
     def where(line: int, column: int) -> Location:
         return doc.locate_in_scalar(path, line, column)
 
     try:
-        return compile_condition(text, features, where)
+        if cache is None:
+            return compile_condition(text, features, where)
+        stored = cache.get_tree(text) if isinstance(text, str) else None
+        if stored is not None:
+            try:
+                tree = tree_from_data(stored)
+            except (IndexError, TypeError, ValueError, KeyError):
+                tree = parse(text, where)
+        else:
+            tree = parse(text, where)
+            cache.put_tree(text, tree_to_data(tree))
+        return compile_tree(text, tree, features, where)
     except ConditionError as error:
         problems.extend(error.problems)
         return None
 
 
-def compile_tool(spec: ToolSpec, doc: SourceDoc, features: FeatureSet, problems: list[Problem]) -> CompiledTool:
+def compile_tool(spec: ToolSpec, doc: SourceDoc, features: FeatureSet, problems: list[Problem],
+                 cache: LoadCache | None = None) -> CompiledTool:
     scored: list[Clause] = []
     exclusions: list[Clause] = []
     for group, kind in (("capabilities", "capability"), ("limitations", "limitation")):
         for index, item in enumerate(getattr(spec, group)):
-            compiled = _compile_at(item.when, features, doc, (group, index, "when"), problems)
+            compiled = _compile_at(item.when, features, doc, (group, index, "when"), problems, cache)
             if compiled is None:
                 continue
             severity = getattr(item, "severity", None)
@@ -170,7 +196,7 @@ def compile_tool(spec: ToolSpec, doc: SourceDoc, features: FeatureSet, problems:
                 weight = 0.0 if severity == "exclude" else -(item.weight or 0.0)
             clause = Clause(spec.id, kind, item.id, item.when, severity, weight, item.why,  # type: ignore[arg-type]
                             tuple(item.sources), compiled.test, compiled.features,
-                            doc.locate((group, index, "when")))
+                            doc, (group, index, "when"))
             (exclusions if severity == "exclude" else scored).append(clause)
         for index, item in enumerate(getattr(spec, group)):
             keys = {e.key for e in spec.evidence}
@@ -185,13 +211,19 @@ def compile_tool(spec: ToolSpec, doc: SourceDoc, features: FeatureSet, problems:
 
 # --- policies --------------------------------------------------------------------------------
 
+def _cache_version() -> str:
+    grammar = (Path(__file__).with_name("conditions.lark")).read_bytes()
+    return f"{__version__}:{hashlib.sha256(grammar).hexdigest()[:16]}"
+
+
 def _resolve_extends(value: str, base_dir: Path) -> Path:
     if value == DEFAULT_POLICY_NAME:
         return default_policy_path()
     return (base_dir / value).resolve()
 
 
-def _chain(path: Path, problems: list[Problem]) -> list[tuple[Path, SourceDoc, PolicySpec]]:
+def _chain(path: Path, problems: list[Problem], cache: LoadCache | None = None
+           ) -> list[tuple[Path, SourceDoc, PolicySpec]]:
     """The policy and the ones it extends, base first."""
     chain: list[tuple[Path, SourceDoc, PolicySpec]] = []
     seen: list[Path] = []
@@ -209,7 +241,7 @@ def _chain(path: Path, problems: list[Problem]) -> list[tuple[Path, SourceDoc, P
                                     came_from[0].locate(("extends",)),
                                     "use `default` for the shipped policy, or a path relative to this file"))
             break
-        doc = load_yaml(current, display=display_path(current))
+        doc = _read_yaml(current, cache)
         spec = validate(doc, PolicySpec, "policy")
         chain.append((current, doc, spec))
         if not spec.extends:
@@ -220,21 +252,20 @@ def _chain(path: Path, problems: list[Problem]) -> list[tuple[Path, SourceDoc, P
     return chain
 
 
-def _tool_paths(patterns: Iterable[str], base_dir: Path, doc: SourceDoc, problems: list[Problem]) -> list[tuple[Path, Location]]:
-    found: list[tuple[Path, Location]] = []
+def _tool_paths(patterns: Iterable[str], base_dir: Path, doc: SourceDoc, problems: list[Problem]) -> list[Path]:
+    found: list[Path] = []
     for index, pattern in enumerate(patterns):
-        where = doc.locate(("tools", index))
         full = base_dir / pattern
         if glob.has_magic(pattern):
             matches = sorted(Path(p) for p in glob.glob(str(full)))
             if not matches:
-                problems.append(Problem(f"no tool files match `{pattern}`", where))
-            found.extend((m.resolve(), where) for m in matches)
+                problems.append(Problem(f"no tool files match `{pattern}`", doc.locate(("tools", index))))
+            found.extend(m.resolve() for m in matches)
         elif not full.is_file():
-            problems.append(Problem(f"tool file not found: `{pattern}`", where,
+            problems.append(Problem(f"tool file not found: `{pattern}`", doc.locate(("tools", index)),
                                     "paths are relative to the policy file"))
         else:
-            found.append((full.resolve(), where))
+            found.append(full.resolve())
     return found
 
 
@@ -245,7 +276,8 @@ def load_policy(path: Path | str | None = None) -> Policy:
     if not path.exists():
         raise SpecError(f"policy file not found: `{path}`", at=Location(str(path)))
     problems: list[Problem] = []
-    chain = _chain(path, problems)
+    cache = LoadCache(cache_path(), _cache_version())
+    chain = _chain(path, problems, cache)
     if any(p.severity == "error" for p in problems):
         raise SpecError(problems=problems)
 
@@ -260,17 +292,17 @@ def load_policy(path: Path | str | None = None) -> Policy:
     rules: list[GuardRule] = []
     min_score = min_margin = 0.0
     fallback: tuple[str, SourceDoc] | None = None
-    audit = AuditSettings()
+    audit = AuditSettings.model_validate({})
     seen_files: set[Path] = set()
     unloaded: set[str] = set()  # tools whose files failed: no cascade of "not in play" errors
     for file_path, doc, spec in chain:
         files.append(doc.file)
-        for tool_path, where in _tool_paths(spec.tools, file_path.parent, doc, problems):
+        for tool_path in _tool_paths(spec.tools, file_path.parent, doc, problems):
             if tool_path in seen_files:
                 continue
             seen_files.add(tool_path)
             try:
-                tool_spec, tool_doc = read_tool(tool_path)
+                tool_spec, tool_doc = read_tool(tool_path, cache)
             except SpecError as error:
                 problems.extend(error.problems)
                 unloaded.add(tool_path.stem)
@@ -279,14 +311,13 @@ def load_policy(path: Path | str | None = None) -> Policy:
                 problems.append(Problem(
                     f"tool `{tool_spec.id}` is given again and replaces the one in `{tools[tool_spec.id].file}`",
                     tool_doc.locate(("id",)), severity="warning"))
-            tools[tool_spec.id] = compile_tool(tool_spec, tool_doc, features, problems)
+            tools[tool_spec.id] = compile_tool(tool_spec, tool_doc, features, problems, cache)
             tool_docs[tool_spec.id] = tool_doc
             files.append(tool_doc.file)
         for index, rule in enumerate(spec.rules):
-            compiled = _compile_at(rule.when, features, doc, ("rules", index, "when"), problems)
+            compiled = _compile_at(rule.when, features, doc, ("rules", index, "when"), problems, cache)
             if compiled is not None:
-                rules.append(GuardRule(rule, compiled.test, compiled.features,
-                                       doc.locate(("rules", index)), len(rules)))
+                rules.append(GuardRule(rule, compiled.test, compiled.features, doc, ("rules", index), len(rules)))
         if spec.thresholds is not None:
             min_score, min_margin = spec.thresholds.min_score, spec.thresholds.min_margin
         if spec.fallback is not None:
@@ -297,6 +328,7 @@ def load_policy(path: Path | str | None = None) -> Policy:
     _check_references(chain, tools, fallback, rules, problems, unloaded)
     _check_audit_features(chain, features, problems)
     errors = [p for p in problems if p.severity == "error"]
+    cache.save()
     if errors:
         raise SpecError(problems=problems)
 
@@ -361,13 +393,15 @@ def _check_references(chain: list[tuple[Path, SourceDoc, PolicySpec]], tools: di
         for index, _rule in enumerate(spec.rules):
             docs_by_rule[order] = (doc, index)
             order += 1
-    seen_ids: dict[str, Location] = {}
+    seen_ids: dict[str, tuple[SourceDoc, int]] = {}
     for rule in rules:
         doc, index = docs_by_rule[rule.order]
         if rule.id in seen_ids:
-            problems.append(Problem(f"rule id `{rule.id}` is used twice (first at {seen_ids[rule.id]})",
-                                    doc.locate(("rules", index, "id"))))
-        seen_ids.setdefault(rule.id, doc.locate(("rules", index, "id")))
+            first_doc, first_index = seen_ids[rule.id]
+            problems.append(Problem(
+                f"rule id `{rule.id}` is used twice (first at {first_doc.locate(('rules', first_index, 'id'))})",
+                doc.locate(("rules", index, "id"))))
+        seen_ids.setdefault(rule.id, (doc, index))
         action = rule.spec.action
         for t_index, target in enumerate(rule.spec.targets):
             if target not in tools and target not in unloaded:

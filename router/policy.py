@@ -11,6 +11,7 @@ from .conditions import Test
 from .errors import Location, Problem
 from .features import FeatureSet
 from .spec import AuditSettings, Rule, ToolSpec
+from .yamlsource import SourceDoc
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,14 @@ class Clause:
     sources: tuple[str, ...]
     test: Test
     features: frozenset[str]
-    location: Location
+    doc: SourceDoc = field(repr=False, compare=False)
+    path: tuple[str | int, ...] = ()
     slot: int = -1  # index of this condition's test in Policy.tests (conditions are shared)
+
+    @property
+    def location(self) -> Location:
+        """Where the clause's condition is written (worked out only when asked)."""
+        return self.doc.locate(self.path)
 
     @property
     def is_exclusion(self) -> bool:
@@ -78,9 +85,14 @@ class GuardRule:
     spec: Rule
     test: Test
     features: frozenset[str]
-    location: Location
+    doc: SourceDoc = field(repr=False, compare=False)
+    path: tuple[str | int, ...]
     order: int
     slot: int = -1
+
+    @property
+    def location(self) -> Location:
+        return self.doc.locate(self.path)
 
     @property
     def id(self) -> str:

@@ -123,7 +123,8 @@ class ToolSpec(Strict):
     @model_validator(mode="after")
     def _clause_ids_are_unique(self) -> "ToolSpec":
         seen: set[str] = set()
-        for clause in [*self.capabilities, *self.limitations]:
+        clauses: list[Capability | Limitation] = [*self.capabilities, *self.limitations]
+        for clause in clauses:
             if clause.id in seen:
                 raise ValueError(f"clause id `{clause.id}` is used twice")
             seen.add(clause.id)

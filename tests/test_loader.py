@@ -174,3 +174,23 @@ def test_missing_policy_file(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as caught:
         load_policy(tmp_path / "absent.yaml")
     assert caught.value.location == Location(str(tmp_path / "absent.yaml"))
+
+
+def test_load_cache_gives_the_same_policy_and_the_same_located_errors(workspace: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISCERN_CACHE_DIR", str(tmp_path / "cache"))
+    cold = load_policy(workspace / "policy.yaml")
+    assert (tmp_path / "cache" / "load-cache.json").exists()
+    warm = load_policy(workspace / "policy.yaml")
+    assert warm.hash == cold.hash and list(warm.tools) == list(cold.tools)
+    assert [c.location for c in warm.tools["matrix"].clauses] == [c.location for c in cold.tools["matrix"].clauses]
+    edit(workspace / "tools" / "talk.yaml", "weight: 1.5", "weight: lots")
+    first = problems_of(workspace / "policy.yaml")
+    again = problems_of(workspace / "policy.yaml")
+    assert first == again and first[0][:2] == ("talk.yaml", 7)
+
+
+def test_a_damaged_cache_is_ignored(workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISCERN_CACHE_DIR", str(tmp_path))
+    (tmp_path / "load-cache.json").write_text('{"format": 1, "version": "x", "docs": [1, 2')
+    assert load_policy(workspace / "policy.yaml").name == "engine-test"
