@@ -232,6 +232,37 @@ def policy_schema(kind: Annotated[Optional[str], typer.Argument(help="tool or po
         raise DiscernError(f"unknown file kind `{kind}`", hint="use `tool` or `policy`")
 
 
+@app.command()
+@guarded
+def vignettes(suite: Annotated[Path, typer.Argument(help="A vignette suite (YAML list).")],
+              policy: PolicyOption = None, as_json: JsonFlag = False,
+              min_pass: Annotated[float, typer.Option(help="Exit 1 below this pass rate (0-1).")] = 0.9) -> None:
+    """Route a vignette suite and print the pass rate, every violation and every miss.
+
+    A pass chooses a tool the guidance accepts; a violation chooses one it rules out.
+    Exit 1 on any violation or a pass rate below --min-pass.
+
+    Example: discern vignettes tests/data/vignettes_public.yaml
+    """
+    from router import Router
+    from router.vignettes import load_suite, run_suite
+
+    report = run_suite(Router.load(policy), load_suite(suite))
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        for miss in report.misses:
+            kind = "[bold red]VIOLATION[/]" if miss.violated else "[yellow]miss[/]"
+            console.print(f"{kind} {miss.vignette.id}: chose {miss.tool}, accepted "
+                          f"{', '.join(miss.vignette.acceptable)} ({miss.vignette.principle})")
+            console.print(miss.explanation, markup=False, highlight=False)
+            console.print()
+        console.print(f"{report.passed}/{len(report.results)} accepted ({report.pass_rate:.0%}), "
+                      f"{len(report.violations)} violations")
+    if report.violations or report.pass_rate < min_pass:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """The console entry point."""
     app()
