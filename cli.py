@@ -15,6 +15,7 @@ from typing import Any, List, Optional
 import typer
 from typing_extensions import Annotated
 
+from discern_cli.beliefs import beliefs_app, converge
 from discern_cli.common import EXIT_CODES_HELP, console, emit_json, guarded
 
 app = typer.Typer(
@@ -31,6 +32,8 @@ policy_app = typer.Typer(help="Check, test, lint and compare policy files.\n\n" 
                          no_args_is_help=True)
 app.add_typer(tools_app, name="tools")
 app.add_typer(policy_app, name="policy")
+app.add_typer(beliefs_app, name="beliefs")
+app.command("converge")(converge)
 
 PolicyOption = Annotated[Optional[Path], typer.Option(
     "--policy", "-p", envvar="DISCERN_POLICY", help="Policy file (default: the shipped default policy).",
