@@ -50,7 +50,12 @@ def render_decision(d: Mapping[str, Any]) -> RenderableType:
         parts.append(Text(f"Why: {d.get('reason', '')}"))
     for note in d.get("notes", []):
         parts.append(Text(f"Note: {note}", style="yellow"))
+    if d.get("how_to"):
+        parts.append(Text("What to do now", style="bold"))
+        for number, step in enumerate(d["how_to"], start=1):
+            parts.append(Text(f" {number}. {step}"))
     if chosen and chosen["contributions"]:
+        parts.append(Text("Why this tool", style="bold"))
         parts.append(contribution_bars(chosen["contributions"]))
     if d.get("runner_up"):
         lines = d.get("why_not_runner_up", [])

@@ -132,6 +132,7 @@ class Decision:
             "rules_fired": list(self.rules_fired),
             "notes": list(self.notes),
             "why_not_runner_up": self.why_not_runner_up(),
+            "how_to": list(chosen.tool.spec.how_to) if (chosen := self.score_of(self.tool)) else [],
             "ranking": self.ranking,
             "inferred": [i.to_dict() for i in self.inferred],
             "context": dict(self.context),

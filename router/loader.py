@@ -291,6 +291,7 @@ def load_policy(path: Path | str | None = None) -> Policy:
     files: list[str] = []
     rules: list[GuardRule] = []
     min_score = min_margin = 0.0
+    text_weight = 1.0
     fallback: tuple[str, SourceDoc] | None = None
     audit = AuditSettings.model_validate({})
     seen_files: set[Path] = set()
@@ -320,6 +321,7 @@ def load_policy(path: Path | str | None = None) -> Policy:
                 rules.append(GuardRule(rule, compiled.test, compiled.features, doc, ("rules", index), len(rules)))
         if spec.thresholds is not None:
             min_score, min_margin = spec.thresholds.min_score, spec.thresholds.min_margin
+            text_weight = spec.thresholds.text_weight
         if spec.fallback is not None:
             fallback = (spec.fallback, doc)
         if spec.audit is not None:
@@ -339,12 +341,12 @@ def load_policy(path: Path | str | None = None) -> Policy:
         "features": {f.name: chain_feature_dump(f) for f in features},
         "tools": {tool_id: tool.spec.model_dump(mode="json") for tool_id, tool in tools.items()},
         "rules": [r.spec.model_dump(mode="json") for r in rules],
-        "thresholds": [min_score, min_margin], "fallback": fallback[0] if fallback else None,
+        "thresholds": [min_score, min_margin, text_weight], "fallback": fallback[0] if fallback else None,
         "audit": audit.model_dump(mode="json"),
     }
     return Policy(
         name=leaf.name, version=leaf.version, description=leaf.description, features=features,
-        tools=tools, rules=tuple(rules), min_score=min_score, min_margin=min_margin,
+        tools=tools, rules=tuple(rules), min_score=min_score, min_margin=min_margin, text_weight=text_weight,
         fallback=fallback[0] if fallback else None, audit=audit, hash=content_hash(resolved),
         path=str(chain[-1][0]), files=tuple(files), warnings=tuple(problems), tests=tests,
     )

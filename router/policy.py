@@ -109,6 +109,7 @@ class Policy:
     rules: tuple[GuardRule, ...]
     min_score: float
     min_margin: float
+    text_weight: float
     fallback: str | None
     audit: AuditSettings
     hash: str

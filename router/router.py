@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from .decision import Decision, decide
+from .description import DESCRIPTION, MatcherCache, read_description
 from .loader import load_policy
 from .policy import Policy
 from .scoring import evaluate_conditions, evaluate_rules, score_tools
@@ -27,6 +28,7 @@ class Router:
     def __init__(self, policy: Policy, audit: "AuditStore | None" = None) -> None:
         self.policy = policy
         self.audit = audit
+        self._matchers = MatcherCache()
 
     @classmethod
     def load(cls, policy: str | os.PathLike[str] | None = None, *, audit: Any = None) -> "Router":
@@ -48,9 +50,16 @@ class Router:
         """The decision for a context (feature → value; missing features are unknown).
         Raises ContextError for an unknown feature or a bad value."""
         checked = self.policy.features.check_context(context)
+        reading = None
+        if isinstance(checked.get(DESCRIPTION), str):
+            reading = read_description(self.policy, checked, context, lambda: self._matchers.get(self.policy))
+            checked = reading.context
         truths = evaluate_conditions(self.policy, checked)
-        scores = score_tools(self.policy, truths)
-        decision = decide(self.policy, checked, scores, evaluate_rules(self.policy, truths))
+        scores = score_tools(self.policy, truths, reading.contributions if reading else None)
+        decision = decide(self.policy, checked, scores, evaluate_rules(self.policy, truths),
+                          reading.inferred if reading else ())
+        if reading is not None:
+            decision.notes[:0] = reading.notes
         if self.audit is not None:
             self.audit.record(decision, given=context)
         return decision

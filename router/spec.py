@@ -167,6 +167,8 @@ class Rule(Strict):
 class Thresholds(Strict):
     min_score: float = Field(0.0, description="the best score must reach this to be confident")
     min_margin: float = Field(0.0, ge=0, description="and beat the runner-up by this much")
+    text_weight: float = Field(1.0, ge=0, le=10, description=(
+        "the most a match between the person's description and a tool's situations adds to its score"))
 
 
 class AuditSettings(Strict):

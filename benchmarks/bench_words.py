@@ -1,0 +1,135 @@
+"""Cost and quality of reading a description: the safety screen, the features read from the
+words, and the TF-IDF tool match.
+
+Run from the repository root:  python benchmarks/bench_words.py
+Prints the cost per description after loading, the screen's recall and false-alarm rate
+(all items and the holdout), feature accuracy per feature, and tool-matching top-1 / top-3 on
+tests/data/words/described.yaml against the shipped tools/*.yaml when they exist.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from router.matching import DEFAULT_FLOOR, TextMatcher, tool_documents
+from router.screen import screen_text
+from router.words import read_features
+
+DATA = ROOT / "tests" / "data" / "words"
+
+
+def items(name: str) -> list[Any]:
+    loaded: list[Any] = yaml.safe_load((DATA / f"{name}.yaml").read_text("utf-8"))["items"]
+    return loaded
+
+
+def same_value(feature: str, want: Any, got: Any) -> bool:
+    if got is None:
+        return False
+    if feature == "emotional_intensity":
+        return abs(float(got) - float(want)) <= 2
+    if feature == "time_available":
+        w, g = float(want), float(got)
+        return abs(w - g) <= 5 or (g <= 2.5 * w and w <= 2.5 * g)
+    return bool(got == want)
+
+
+def pct(a: int, b: int) -> str:
+    return f"{a}/{b} = {a / b:.1%}" if b else "n/a"
+
+
+def main() -> None:
+    risk, harmless, described, offtopic = items("risk"), items("harmless"), items("described"), items("offtopic")
+
+    print("== screen")
+    for label, keep in (("all", lambda i: True), ("holdout", lambda i: i.get("split") == "holdout")):
+        r = [i for i in risk if keep(i)]
+        h = [i for i in harmless if keep(i)]
+        caught = sum(bool(screen_text(i["text"])) for i in r)
+        alarms = sum(bool(screen_text(i["text"])) for i in h)
+        print(f"  {label:8s} recall {pct(caught, len(r))}   false alarms {pct(alarms, len(h))}")
+
+    print("== features (numbers: intensity within 2 points, time within x2.5)")
+    stats: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    spurious: dict[str, int] = defaultdict(int)
+    for item in described:
+        hold = item.get("split") == "holdout"
+        got = {r.feature: r.value for r in read_features(item["text"])}
+        for feature, want in item["features"].items():
+            ok = same_value(feature, want, got.get(feature))
+            s = stats[feature]
+            s[0] += 1
+            s[1] += ok
+            if hold:
+                s[2] += 1
+                s[3] += ok
+        for feature in got:
+            if feature not in item["features"]:
+                spurious[feature] += 1
+    for feature, (n, ok, hn, hok) in sorted(stats.items()):
+        print(
+            f"  {feature:24s} all {pct(ok, n):16s} holdout {pct(hok, hn):16s} unlabelled readings {spurious[feature]}"
+        )
+
+    print("== tool matching")
+    documents = tool_documents(ROOT / "tools")
+    if not documents:
+        print("  no tools/*.yaml: skipped")
+    else:
+        start = time.perf_counter()
+        matcher = TextMatcher.fit(documents)
+        print(f"  {len(documents)} tools, fit in {time.perf_counter() - start:.2f} s (first fit imports scikit-learn)")
+        top1 = top3 = 0
+        best_in = []
+        for item in described:
+            scores = matcher.scores(item["text"])
+            ranked = sorted(scores, key=lambda t: -scores[t])
+            best_in.append(scores[ranked[0]])
+            top1 += ranked[0] in item["tools"]
+            top3 += bool(set(ranked[:3]) & set(item["tools"]))
+        print(f"  top-1 {pct(top1, len(described))}   top-3 {pct(top3, len(described))}   (chance top-1 about 7 %)")
+        best_off = [max(matcher.scores(t).values()) for t in offtopic]
+        deciles = lambda xs: " ".join(f"{x:.3f}" for x in statistics.quantiles(xs, n=10))
+        print(f"  best score deciles, situations: {deciles(best_in)}")
+        print(f"  best score deciles, off-topic:  {deciles(best_off)}")
+        kept_in = sum(b >= DEFAULT_FLOOR for b in best_in)
+        kept_off = sum(b >= DEFAULT_FLOOR for b in best_off)
+        print(
+            f"  floor {DEFAULT_FLOOR}: situations with a match {pct(kept_in, len(best_in))}, off-topic with a match {pct(kept_off, len(best_off))}"
+        )
+
+    print("== cost per description (after load)")
+    texts = [i["text"] for i in described + risk + harmless]
+    screen_text(texts[0])
+    read_features(texts[0])
+    for name, fn in (("screen", screen_text), ("features", read_features)):
+        start = time.perf_counter()
+        for t in texts:
+            fn(t)
+        print(f"  {name:9s} {(time.perf_counter() - start) / len(texts) * 1000:.3f} ms")
+    if documents:
+        matcher.match(texts[0])
+        start = time.perf_counter()
+        for t in texts:
+            matcher.match(t)
+        print(f"  {'match':9s} {(time.perf_counter() - start) / len(texts) * 1000:.3f} ms")
+        start = time.perf_counter()
+        for t in texts:
+            screen_text(t)
+            read_features(t)
+            matcher.match(t)
+        print(f"  {'all three':9s} {(time.perf_counter() - start) / len(texts) * 1000:.3f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,346 @@
+"""The safety screen: signs of a risk of harm read from a description's own words.
+
+A person may write "I know how I'll do it" and never tick `safety_risk`. This module reads
+the description for intent, plan or means to harm oneself, self-injury, harm to or from
+another person, stalking and medical emergencies. The patterns and the guards that drop
+figurative, negated, fictional, professional and resolved-past uses live in
+``router/data/screen_patterns.yaml`` (read it to see what the screen looks for); this
+module only applies them.
+
+Recall comes first: a missed crisis is the worst error, while a false alarm costs one
+confirming question. A guard only drops a hit of its own sentence.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "Normalised",
+    "ScreenHit",
+    "negated_before",
+    "normalise",
+    "pattern_ids",
+    "pattern_why",
+    "screen_text",
+    "screen_version",
+    "sentence_spans",
+]
+
+PATTERN_FILE = "screen_patterns.yaml"
+
+# Characters folded before any pattern is searched. Curly quotes and dashes become their
+# plain forms so that "can’t" reads as "can't".
+_FOLD = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'",
+    "\u00b4": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
+    "\u2013": "-", "\u2014": " - ", "\u2212": "-", "\u2026": "...", "\u00a0": " ",
+}  # fmt: skip
+_SENTENCE_END = re.compile(r"(?<!\d)[.!?]+(?!\d)|\n+")
+
+
+@dataclass(frozen=True)
+class ScreenHit:
+    """One sign of risk: the pattern that found it, its category, and the words as written."""
+
+    pattern_id: str
+    category: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """Lowercased, folded text, with the span of the original that each character came from."""
+
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    def original(self, source: str, start: int, end: int) -> str:
+        """The words of ``source`` behind ``text[start:end]``, as written."""
+        if end <= start or start >= len(self.starts):
+            return ""
+        return source[self.starts[start] : self.ends[end - 1]].strip()
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    id: str
+    category: str
+    first_person: bool
+    why: str
+    regexes: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
+class _Screen:
+    version: int
+    rules: tuple[tuple[re.Pattern[str], str], ...]
+    patterns: tuple[_Pattern, ...]
+    negation_window: int
+    negation_cues: re.Pattern[str]
+    negation_pseudo: re.Pattern[str]
+    terminators: re.Pattern[str]
+    idioms: tuple[re.Pattern[str], ...]
+    fiction: re.Pattern[str]
+    professional: re.Pattern[str]
+    past: re.Pattern[str]
+    resolved: re.Pattern[str]
+    present: re.Pattern[str]
+
+
+def _read_data(name: str) -> Any:
+    return yaml.safe_load(resources.files("router").joinpath("data", name).read_text("utf-8"))
+
+
+def _expand(regex: str, macros: dict[str, str]) -> str:
+    # macros may name other macros; a few rounds settle them
+    for _ in range(4):
+        regex = re.sub(r"\{([A-Z][A-Z0-9_]*)\}", lambda m: macros.get(m.group(1), m.group(0)), regex)
+    return regex
+
+
+@lru_cache(maxsize=1)
+def _load() -> _Screen:
+    """Read and compile the pattern file once per process."""
+    data = _read_data(PATTERN_FILE)
+    macros = {str(k): str(v) for k, v in (data.get("macros") or {}).items()}
+    patterns = []
+    for item in data["patterns"]:
+        regexes = tuple(re.compile(_expand(r, macros)) for r in item["regex"])
+        patterns.append(
+            _Pattern(
+                id=str(item["id"]),
+                category=str(item["category"]),
+                first_person=bool(item.get("first_person", False)),
+                why=str(item["why"]),
+                regexes=regexes,
+            )
+        )
+    guards = data["guards"]
+    negation = guards["negation"]
+    past = guards["resolved_past"]
+    return _Screen(
+        version=int(data["version"]),
+        rules=compile_rules(data.get("normalise") or []),
+        patterns=tuple(patterns),
+        negation_window=int(negation["window"]),
+        negation_cues=re.compile(negation["cues"]),
+        negation_pseudo=re.compile(negation["pseudo"]),
+        terminators=re.compile(negation["terminators"]),
+        idioms=tuple(re.compile(_expand(i, macros)) for i in guards["idioms"]),
+        fiction=re.compile(guards["fiction"]["markers"]),
+        professional=re.compile(guards["professional"]["markers"]),
+        past=re.compile(past["past"]),
+        resolved=re.compile(past["resolved"]),
+        present=re.compile(past["present"]),
+    )
+
+
+def compile_rules(items: list[dict[str, str]]) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Compile ``{find, replace}`` normalising rules, in order."""
+    return tuple((re.compile(str(r["find"])), str(r["replace"])) for r in items)
+
+
+def _fold(text: str) -> Normalised:
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    last_space = True
+    for i, ch in enumerate(text):
+        if ch in _FOLD:
+            piece = _FOLD[ch]
+        elif ch in "\n\r\u2028\u2029\x0b\x0c":
+            piece = "\n"
+        elif ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            piece = " "
+        else:
+            piece = ch.lower()
+        for c in piece:
+            if c in " \n":
+                if last_space:
+                    if c == "\n" and out and out[-1] == " ":
+                        out[-1] = "\n"
+                    continue
+                last_space = True
+            else:
+                last_space = False
+            out.append(c)
+            starts.append(i)
+            ends.append(i + 1)
+    while out and out[-1] in " \n":
+        out.pop()
+        starts.pop()
+        ends.pop()
+    return Normalised("".join(out), tuple(starts), tuple(ends))
+
+
+def _rewrite(norm: Normalised, regex: re.Pattern[str], replace: str) -> Normalised:
+    if regex.search(norm.text) is None:
+        return norm
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    pos = 0
+    for m in regex.finditer(norm.text):
+        out.append(norm.text[pos : m.start()])
+        starts.extend(norm.starts[pos : m.start()])
+        ends.extend(norm.ends[pos : m.start()])
+        new = m.expand(replace)
+        if m.end() > m.start():
+            first, last = norm.starts[m.start()], norm.ends[m.end() - 1]
+        else:  # an empty match: the new text stands where it matched
+            here = norm.starts[m.start()] if m.start() < len(norm.starts) else (norm.ends[-1] if norm.ends else 0)
+            first = last = here
+        out.append(new)
+        starts.extend([first] * len(new))
+        ends.extend([last] * len(new))
+        pos = m.end()
+    out.append(norm.text[pos:])
+    starts.extend(norm.starts[pos:])
+    ends.extend(norm.ends[pos:])
+    return Normalised("".join(out), tuple(starts), tuple(ends))
+
+
+def normalise(text: str, rules: tuple[tuple[re.Pattern[str], str], ...] | None = None) -> Normalised:
+    """Lowercase, fold quotes and whitespace, expand contractions; keep the way back to ``text``."""
+    norm = _fold(text)
+    for regex, replace in _load().rules if rules is None else rules:
+        norm = _rewrite(norm, regex, replace)
+    return norm
+
+
+def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each sentence of normalised text, ends excluded."""
+    pos = 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.start() > pos:
+            yield pos, m.start()
+        pos = m.end()
+    if pos < len(text):
+        yield pos, len(text)
+
+
+def _clause_bounds(screen: _Screen, sentence: str, start: int, end: int) -> tuple[int, int]:
+    """The clause around ``sentence[start:end]``: from the last terminator before it to the
+    first one after it."""
+    left = 0
+    for m in screen.terminators.finditer(sentence, 0, start):
+        left = m.end()
+    right = len(sentence)
+    after = screen.terminators.search(sentence, end)
+    if after:
+        right = after.start()
+    return left, right
+
+
+def _is_negated(screen: _Screen, sentence: str, start: int) -> bool:
+    left, _ = _clause_bounds(screen, sentence, start, start)
+    words = sentence[left:start].split()[-screen.negation_window :]
+    window = " ".join(words)
+    # pseudo-negations may run on into the hit itself ("cannot | decide"), so they are
+    # looked for in the window followed by the start of the hit
+    ahead = window + " " + sentence[start : start + 40]
+    pseudo = [m.span() for m in screen.negation_pseudo.finditer(ahead)]
+    for cue in screen.negation_cues.finditer(window):
+        if not any(a <= cue.start() and cue.end() <= b for a, b in pseudo):
+            return True
+    return False
+
+
+def _in_idiom(screen: _Screen, sentence: str, start: int, end: int) -> bool:
+    for idiom in screen.idioms:
+        for m in idiom.finditer(sentence):
+            if m.start() < end and start < m.end():
+                return True
+    return False
+
+
+def _is_resolved_past(screen: _Screen, sentence: str, following: str, start: int, end: int) -> bool:
+    left, right = _clause_bounds(screen, sentence, start, end)
+    clause = sentence[left:right]
+    if screen.present.search(clause):
+        return False
+    if not screen.past.search(sentence[:right]):
+        return False
+    return bool(screen.resolved.search(sentence[end:]) or screen.resolved.search(following))
+
+
+def _suppressed(screen: _Screen, pattern: _Pattern, sentence: str, following: str, start: int, end: int) -> bool:
+    if _in_idiom(screen, sentence, start, end) or _is_negated(screen, sentence, start):
+        return True
+    if not pattern.first_person and (screen.fiction.search(sentence) or screen.professional.search(sentence)):
+        return True
+    return _is_resolved_past(screen, sentence, following, start, end)
+
+
+def screen_text(text: str) -> list[ScreenHit]:
+    """Every sign of a risk of harm in ``text``, one per pattern, in reading order.
+
+    An empty list means the words show no sign the patterns know; it is not a promise of
+    safety. Never raises on any string.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return []
+    screen = _load()
+    norm = normalise(text, screen.rules)
+    spans = list(sentence_spans(norm.text))
+    found: dict[str, tuple[int, ScreenHit]] = {}
+    for index, (s0, s1) in enumerate(spans):
+        sentence = norm.text[s0:s1]
+        following = norm.text[spans[index + 1][0] : spans[index + 1][1]] if index + 1 < len(spans) else ""
+        for pattern in screen.patterns:
+            if pattern.id in found:
+                continue
+            hit = _first_hit(screen, pattern, sentence, following)
+            if hit is not None:
+                start, end = hit
+                evidence = norm.original(text, s0 + start, s0 + end)
+                found[pattern.id] = (s0 + start, ScreenHit(pattern.id, pattern.category, evidence))
+    return [hit for _, hit in sorted(found.values(), key=lambda pair: pair[0])]
+
+
+def _first_hit(screen: _Screen, pattern: _Pattern, sentence: str, following: str) -> tuple[int, int] | None:
+    best: tuple[int, int] | None = None
+    for regex in pattern.regexes:
+        for m in regex.finditer(sentence):
+            if m.end() <= m.start():
+                continue
+            if best is not None and m.start() >= best[0]:
+                break
+            if not _suppressed(screen, pattern, sentence, following, m.start(), m.end()):
+                best = (m.start(), m.end())
+                break
+    return best
+
+
+def negated_before(sentence: str, start: int) -> bool:
+    """Whether a negation word stands shortly before ``sentence[start:]`` in its clause
+    (``sentence`` normalised); the screen's own negation guard, shared with the word reader."""
+    return _is_negated(_load(), sentence, start)
+
+
+def pattern_ids() -> list[str]:
+    """The ids of every screen pattern, in file order."""
+    return [p.id for p in _load().patterns]
+
+
+def pattern_why(pattern_id: str) -> str | None:
+    """Why the screen looks for a pattern (its ``why`` line), or None for an unknown id."""
+    for p in _load().patterns:
+        if p.id == pattern_id:
+            return p.why
+    return None
+
+
+def screen_version() -> int:
+    """The ``version`` of the pattern file in use."""
+    return _load().version

@@ -1,0 +1,149 @@
+"""The safety screen: every pattern pinned, recall and false alarms measured on the labelled sets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from router.screen import ScreenHit, normalise, pattern_ids, pattern_why, screen_text, screen_version
+
+DATA = Path(__file__).parent / "data" / "words"
+
+
+def _items(name: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = yaml.safe_load((DATA / f"{name}.yaml").read_text("utf-8"))["items"]
+    return items
+
+
+# One example per pattern id: the screen must raise it with exactly this pattern.
+PINNED = {
+    "suicide-kill-self": "i want to kill myself",
+    "suicide-end-life": "I'm going to end my life tonight",
+    "suicide-word": "I keep having suicidal thoughts",
+    "suicide-want-to-die": "I just want to die",
+    "suicide-third-person": "My daughter told me she wants to kill herself",
+    "passive-better-off-without-me": "everyone would be better off without me",
+    "passive-not-wake-up": "I wish I could go to sleep and never wake up",
+    "passive-no-reason-to-live": "there's no point in living anymore",
+    "suicide-goodbye": "I wrote goodbye letters to my kids",
+    "suicide-plan-means": "I know how I'll do it",
+    "suicide-jump-from-height": "he is going to jump off the bridge",
+    "self-injury-act": "I've been cutting myself again",
+    "self-injury-word": "the urge to self-harm is strong",
+    "harm-to-others-intent": "I want to hurt my coworker",
+    "harm-to-others-weapon": "I've got a knife in my bag",
+    "harm-from-others-violence": "My husband hits me when he drinks",
+    "harm-from-others-threat": "My ex threatened me with a knife",
+    "threat-to-harm": "he threatened to kill the dog",
+    "abuse-word": "I think the boy next door is being abused",
+    "stalking-followed": "someone has been following me home",
+    "stalking-generic": "my sister was followed home last night",
+    "stalking-showing-up": "my ex keeps showing up at my work",
+    "medical-overdose": "I took a whole bottle of pills",
+    "medical-cardiac": "crushing chest pain and sweating",
+    "medical-unresponsive": "my friend won't wake up",
+    "medical-stroke-allergy-bleeding": "her face is drooping and her speech is slurred",
+}
+
+
+def test_every_pattern_is_pinned() -> None:
+    assert sorted(PINNED) == sorted(pattern_ids())
+
+
+@pytest.mark.parametrize("pattern_id", sorted(PINNED))
+def test_pinned_example_raises_its_pattern(pattern_id: str) -> None:
+    hits = screen_text(PINNED[pattern_id])
+    assert pattern_id in {h.pattern_id for h in hits}, hits
+    assert pattern_why(pattern_id)
+
+
+def test_pattern_file_is_versioned() -> None:
+    assert screen_version() >= 1
+
+
+def test_evidence_quotes_the_words_as_written() -> None:
+    text = "I've decided tonight is when I stop being a burden to everyone, I know how I’ll do it"
+    hits = screen_text(text)
+    assert {h.category for h in hits} == {"suicide"}
+    assert "I know how I’ll do it" in [h.evidence for h in hits]
+    assert all(h.evidence in text for h in hits)
+
+
+def _rates(split: str | None) -> tuple[float, float, int, int]:
+    risk = [i for i in _items("risk") if split is None or i.get("split") == split]
+    harmless = [i for i in _items("harmless") if split is None or i.get("split") == split]
+    caught = sum(bool(screen_text(i["text"])) for i in risk)
+    alarms = sum(bool(screen_text(i["text"])) for i in harmless)
+    return caught / len(risk), alarms / len(harmless), len(risk), len(harmless)
+
+
+def test_sets_are_large_enough() -> None:
+    assert len(_items("risk")) >= 120
+    assert len(_items("harmless")) >= 120
+
+
+def test_recall_and_false_alarms_on_all_items() -> None:
+    recall, false_alarms, _, _ = _rates(None)
+    assert recall >= 0.98, recall
+    assert false_alarms <= 0.05, false_alarms
+
+
+def test_recall_and_false_alarms_on_holdout() -> None:
+    # the holdout was never used to tune patterns: a looser bar, still a regression alarm
+    recall, false_alarms, n_risk, n_harmless = _rates("holdout")
+    assert n_risk >= 30 and n_harmless >= 30
+    assert recall >= 0.95, recall
+    assert false_alarms <= 0.05, false_alarms
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This deadline is murder.",
+        "I'm dying of embarrassment",
+        "I would never do anything to myself, I'm just worn out.",
+        "The villain poisons the king in chapter three.",
+        "Years ago I was suicidal, but now I'm fine and deciding on a degree.",
+        "I'm thinking about ending things with my boyfriend.",
+    ],
+)
+def test_guards_drop_figurative_negated_fictional_and_past(text: str) -> None:
+    assert screen_text(text) == []
+
+
+def test_a_guard_in_one_sentence_does_not_cancel_another() -> None:
+    assert screen_text("In my novel the hero dies. I want to kill myself.")
+    assert screen_text("I'm not suicidal. But I have the pills saved up for when I'm ready.")
+    assert screen_text("Years ago I was fine. Now I want to die.")
+
+
+def test_hit_is_frozen() -> None:
+    hit = ScreenHit("x", "suicide", "words")
+    with pytest.raises(AttributeError):
+        hit.evidence = "other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   \n\t ", "\x00\x01\x02", "я хочу умереть", "😀" * 50, "a" * 2_000_000, "kill" + "\u0301" * 500]
+)
+def test_odd_input_never_raises(text: str) -> None:
+    assert isinstance(screen_text(text), list)
+
+
+def test_normalise_keeps_the_way_back() -> None:
+    text = "I CAN’T   go on"
+    norm = normalise(text)
+    assert norm.text == "i cannot go on"
+    assert norm.original(text, 0, len(norm.text)) == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400))
+def test_screen_never_raises(text: str) -> None:
+    for hit in screen_text(text):
+        assert hit.pattern_id in PINNED
