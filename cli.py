@@ -15,6 +15,7 @@ from typing import Any, List, Optional
 import typer
 from typing_extensions import Annotated
 
+from discern_cli.audit import audit_app, explain_command, outcome_command, store_for_route
 from discern_cli.beliefs import beliefs_app, converge
 from discern_cli.common import EXIT_CODES_HELP, console, emit_json, guarded
 
@@ -34,6 +35,9 @@ app.add_typer(tools_app, name="tools")
 app.add_typer(policy_app, name="policy")
 app.add_typer(beliefs_app, name="beliefs")
 app.command("converge")(converge)
+app.command("explain")(explain_command)
+app.command("outcome")(outcome_command)
+app.add_typer(audit_app, name="audit")
 
 PolicyOption = Annotated[Optional[Path], typer.Option(
     "--policy", "-p", envvar="DISCERN_POLICY", help="Policy file (default: the shipped default policy).",
@@ -63,19 +67,12 @@ def main_options(
         os.environ["DISCERN_DEBUG"] = "1"
 
 
-def recording_wanted(no_audit: bool) -> bool:
-    return not no_audit and os.environ.get("DISCERN_NO_AUDIT", "") in ("", "0")
-
-
 def load_router(policy: Optional[Path], audit: Optional[Path], no_audit: bool = True) -> Any:
+    """A Router for the chosen policy that records into the chosen store, unless
+    recording is off (--no-audit or DISCERN_NO_AUDIT=1)."""
     from router import Router
 
-    store: Any = None
-    if recording_wanted(no_audit):
-        from router.audit import default_store_path
-
-        store = audit if audit is not None else default_store_path()
-    return Router.load(policy, audit=store)
+    return Router.load(policy, audit=store_for_route(audit, no_audit))
 
 
 def gather_context(router: Any, assignments: List[str], context_file: Optional[str]) -> dict[str, Any]:
