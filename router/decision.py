@@ -150,6 +150,25 @@ def _num(value: float) -> str:
 
 
 def _ranked(s: ToolScore) -> dict[str, Any]:
+    # one pass over the tool's clauses: what held, what is still unknown
+    truths = s.truths
+    contributions: list[dict[str, object]] = []
+    maybe_excluded: list[str] = []
+    pending: list[str] = []
+    for clause in s.tool.exclusions:
+        truth = truths[clause.slot]
+        if truth:
+            contributions.append(clause.describe())
+        elif truth is None:
+            maybe_excluded.append(clause.id)
+    for clause in s.tool.scored:
+        truth = truths[clause.slot]
+        if truth:
+            contributions.append(clause.describe())
+        elif truth is None:
+            pending.append(clause.id)
+    for extra in s.extra:
+        contributions.append(extra.describe())
     excluded_by = None
     if s.excluded_by is not None:
         excluded_by = {"id": s.excluded_by.id, "kind": s.excluded_by.kind, "why": s.excluded_by.why,
@@ -158,12 +177,12 @@ def _ranked(s: ToolScore) -> dict[str, Any]:
         "tool": s.id,
         "name": s.tool.spec.name,
         "score": s.score,
-        "bounds": [s.worst, s.best],
-        "excluded": s.excluded,
+        "bounds": [s.score - s.loss_pending, s.score + s.gain_pending],
+        "excluded": excluded_by is not None,
         "excluded_by": excluded_by,
-        "may_be_excluded_by": [c.id for c in s.maybe_excluded_by],
-        "contributions": [r.describe() for r in s.held],
-        "pending": [c.id for c in s.pending],
+        "may_be_excluded_by": maybe_excluded,
+        "contributions": contributions,
+        "pending": pending,
     }
 
 
@@ -327,14 +346,16 @@ def _unknowns(policy: Policy, context: Mapping[str, Value], by_id: Mapping[str, 
             if name not in context:
                 swing[name] = swing.get(name, 0.0) + amount
 
+    # Unknown clauses are summed per condition first: the catalog's tools share conditions,
+    # so each condition's features are then visited once.
+    slot_swing: dict[int, float] = {}
+
     def add_pending(score: ToolScore, gains: bool) -> None:
         truths = score.truths
-        for clause in score.tool.scored:
-            if truths[clause.slot] is None and (clause.weight > 0) == gains:
-                amount = clause.weight if gains else -clause.weight
-                for name in clause.features:
-                    if name not in context:
-                        swing[name] = swing.get(name, 0.0) + amount
+        terms = score.tool.capability_terms if gains else score.tool.penalty_terms
+        for slot, amount in terms:
+            if truths[slot] is None:
+                slot_swing[slot] = slot_swing.get(slot, 0.0) + amount
 
     for rule, truth in rule_states:
         if truth is not None:
@@ -371,12 +392,23 @@ def _unknowns(policy: Policy, context: Mapping[str, Value], by_id: Mapping[str, 
                 add_pending(other, gains=True)
         if threatened or worst < policy.min_score:
             add_pending(chosen, gains=False)
+        _spread(policy, context, slot_swing, swing)
     else:
         # the fallback (or the best below the minimum) stands until some tool can reach the minimum
         for other in [*contenders, chosen]:
             if other.best >= policy.min_score:
                 add_pending(other, gains=True)
+        _spread(policy, context, slot_swing, swing)
     return _ordered(swing)
+
+
+def _spread(policy: Policy, context: Mapping[str, Value], slot_swing: Mapping[int, float],
+            swing: dict[str, float]) -> None:
+    features = policy.slot_features
+    for slot, amount in slot_swing.items():
+        for name in features[slot]:
+            if name not in context:
+                swing[name] = swing.get(name, 0.0) + amount
 
 
 def _ordered(swing: Mapping[str, float]) -> list[str]:

@@ -334,7 +334,7 @@ def load_policy(path: Path | str | None = None) -> Policy:
     if errors:
         raise SpecError(problems=problems)
 
-    tools, rules, tests = _share_conditions(tools, rules)
+    tools, rules, tests, slot_features = _share_conditions(tools, rules)
     leaf = chain[-1][2]
     resolved = {
         "name": leaf.name, "version": leaf.version,
@@ -349,32 +349,35 @@ def load_policy(path: Path | str | None = None) -> Policy:
         tools=tools, rules=tuple(rules), min_score=min_score, min_margin=min_margin, text_weight=text_weight,
         fallback=fallback[0] if fallback else None, audit=audit, hash=content_hash(resolved),
         path=str(chain[-1][0]), files=tuple(files), warnings=tuple(problems), tests=tests,
+        slot_features=slot_features,
     )
 
 
 def _share_conditions(tools: dict[str, CompiledTool], rules: list[GuardRule]
-                      ) -> tuple[dict[str, CompiledTool], list[GuardRule], tuple[Any, ...]]:
+                      ) -> tuple[dict[str, CompiledTool], list[GuardRule], tuple[Any, ...], tuple[tuple[str, ...], ...]]:
     """Give every distinct condition one slot, so that routing evaluates each once however
     many tools share it (the catalog's guardrail conditions recur across many tools)."""
     slots: dict[str, int] = {}
     tests: list[Any] = []
+    features: list[tuple[str, ...]] = []
 
-    def slot_of(text: str, test: Any) -> int:
+    def slot_of(text: str, test: Any, reads: frozenset[str]) -> int:
         key = " ".join(text.split())
         if key not in slots:
             slots[key] = len(tests)
             tests.append(test)
+            features.append(tuple(sorted(reads)))
         return slots[key]
 
     shared: dict[str, CompiledTool] = {}
     for tool_id, tool in tools.items():
         shared[tool_id] = dataclasses.replace(
             tool,
-            scored=tuple(dataclasses.replace(c, slot=slot_of(c.when, c.test)) for c in tool.scored),
-            exclusions=tuple(dataclasses.replace(c, slot=slot_of(c.when, c.test)) for c in tool.exclusions),
+            scored=tuple(dataclasses.replace(c, slot=slot_of(c.when, c.test, c.features)) for c in tool.scored),
+            exclusions=tuple(dataclasses.replace(c, slot=slot_of(c.when, c.test, c.features)) for c in tool.exclusions),
         )
-    shared_rules = [dataclasses.replace(r, slot=slot_of(r.spec.when, r.test)) for r in rules]
-    return shared, shared_rules, tuple(tests)
+    shared_rules = [dataclasses.replace(r, slot=slot_of(r.spec.when, r.test, r.features)) for r in rules]
+    return shared, shared_rules, tuple(tests), tuple(features)
 
 
 def chain_feature_dump(feature: Any) -> dict[str, Any]:

@@ -119,6 +119,7 @@ class Policy:
     # every distinct condition's test, evaluated once per context; clauses and rules
     # refer to theirs by slot
     tests: tuple[Test, ...] = ()
+    slot_features: tuple[tuple[str, ...], ...] = ()  # the features each slot's condition reads
 
     @property
     def tool_hashes(self) -> dict[str, str]:
