@@ -154,6 +154,21 @@ _ENGLISH_FUNCTION_WORDS = frozenset(
         "going",
         "got",
         "get",
+        # chat spellings, so that slang and typos still read as English
+        "u",
+        "ur",
+        "im",
+        "ive",
+        "dont",
+        "idk",
+        "tbh",
+        "ngl",
+        "lol",
+        "pls",
+        "ya",
+        "wat",
+        "fr",
+        "rly",
     ]
 )
 
@@ -174,6 +189,9 @@ class _Rule:
     regex: re.Pattern[str]
     value: bool | int | float | str | None
     negatable: bool
+    weight: float = 1.0
+    #: in a scored feature, how many different phrases of this rule count (each adds weight)
+    cap: int = 1
 
 
 @dataclass(frozen=True)
@@ -181,6 +199,9 @@ class _Feature:
     name: str
     type: str
     rules: tuple[_Rule, ...]
+    #: "first": the first rule with a match gives the value; "scored": every rule with a
+    #: match adds its weight to its value, and the value with the largest total wins
+    mode: str = "first"
 
 
 @lru_cache(maxsize=1)
@@ -196,10 +217,15 @@ def _load() -> tuple[_Feature, ...]:
                 regex=re.compile(_expand(str(rule["find"]), macros)),
                 value=_typed_value(rule.get("value"), str(spec["type"])),
                 negatable=bool(rule.get("negatable", True)),
+                weight=float(rule.get("weight", 1.0)),
+                cap=int(rule.get("cap", 1)),
             )
             for rule in spec["rules"]
         )
-        features.append(_Feature(str(name), str(spec["type"]), rules))
+        mode = str(spec.get("mode", "first"))
+        if mode not in ("first", "scored"):
+            raise ValueError(f"{PATTERN_FILE}: feature {name}: unknown mode {mode!r}")
+        features.append(_Feature(str(name), str(spec["type"]), rules, mode))
     return tuple(features)
 
 
@@ -275,6 +301,8 @@ def read_features(text: str) -> list[Reading]:
 
 
 def _read_one(feature: _Feature, source: str, text: str, sentences: list[tuple[int, int]], norm: Any) -> Reading | None:
+    if feature.mode == "scored":
+        return _read_scored(feature, source, text, sentences, norm)
     for rule in feature.rules:
         for s0, s1 in sentences:
             sentence = text[s0:s1]
@@ -289,6 +317,49 @@ def _read_one(feature: _Feature, source: str, text: str, sentences: list[tuple[i
                 evidence = norm.original(source, s0 + match.start(), s0 + match.end())
                 return Reading(feature.name, value, evidence, rule.id)
     return None
+
+
+def _matches(rule: _Rule, text: str, sentences: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans (in ``text``) of up to ``rule.cap`` different phrases ``rule`` finds, not negated."""
+    spans: list[tuple[int, int]] = []
+    seen: set[str] = set()
+    for s0, s1 in sentences:
+        sentence = text[s0:s1]
+        for match in rule.regex.finditer(sentence):
+            if match.end() <= match.start() or match.group(0) in seen:
+                continue
+            if rule.negatable and negated_before(sentence, match.start()):
+                continue
+            seen.add(match.group(0))
+            spans.append((s0 + match.start(), s0 + match.end()))
+            if len(spans) >= rule.cap:
+                return spans
+    return spans
+
+
+def _read_scored(feature: _Feature, source: str, text: str, sentences: list[tuple[int, int]], norm: Any) -> Reading | None:
+    """Each rule with a match adds its weight to its value, once per different phrase up to
+    its ``cap``; the largest total wins, a tie
+    going to the value whose first rule comes earlier in the file. The evidence is the
+    heaviest matching rule of the winner (the earlier one on a tie)."""
+    totals: dict[bool | int | float | str, float] = {}
+    best: dict[bool | int | float | str, tuple[float, _Rule, tuple[int, int]]] = {}
+    order: dict[bool | int | float | str, int] = {}
+    for index, rule in enumerate(feature.rules):
+        if rule.value is None:
+            continue
+        order.setdefault(rule.value, index)
+        spans = _matches(rule, text, sentences)
+        if not spans:
+            continue
+        totals[rule.value] = totals.get(rule.value, 0.0) + rule.weight * len(spans)
+        if rule.value not in best or rule.weight > best[rule.value][0]:
+            best[rule.value] = (rule.weight, rule, spans[0])
+    if not totals:
+        return None
+    value = min(totals, key=lambda v: (-totals[v], order[v]))
+    _, rule, (start, end) = best[value]
+    return Reading(feature.name, value, norm.original(source, start, end), rule.id)
 
 
 def rule_ids() -> dict[str, list[str]]:

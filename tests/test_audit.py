@@ -76,6 +76,10 @@ def test_router_records_every_route_and_sets_the_id(db: Path) -> None:
     assert record["prev"] == GENESIS
     expected = decision.to_dict()
     expected["context"]["description"] = record["result"]["context"]["description"]  # redacted
+    assert len(record["result"]["inferred"]) == len(expected["inferred"])
+    for kept, made in zip(record["result"]["inferred"], expected["inferred"]):
+        assert kept["evidence"] == made["pattern"]  # the words are redacted to the pattern's id
+        made["evidence"] = kept["evidence"]
     assert record["result"] == json.loads(json.dumps(expected))
     body = {k: v for k, v in record.items() if k not in ("hash", "outcomes")}
     assert record["hash"] == record_hash(canonical_json(body))

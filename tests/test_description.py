@@ -97,6 +97,17 @@ def test_another_language_routes_on_the_other_features(router: Router) -> None:
     assert any("English" in n for n in d.notes) and d.tool is not None
 
 
+def test_the_screen_reads_slang_that_does_not_look_english(router: Router) -> None:
+    d = router.route({"description": "kms fr fr", "goal": "cope"})
+    assert inferred(d, "safety_risk")["value"] is True and d.tool == "seek-professional-help"
+
+
+def test_off_topic_questions_match_no_tool(router: Router) -> None:
+    for text in ("What does HTTP 404 mean?", "How do I boil an egg?", "Remind me to buy milk"):
+        d = router.route({"description": text})
+        assert not [c for r in d.to_dict()["ranking"] for c in r["contributions"] if c["kind"] == "text"], text
+
+
 def test_control_characters_are_harmless(router: Router) -> None:
     d = router.route({"description": "I keep\x00 replaying\x1b[31m the\x07 fight", "goal": "cope"})
     assert d.tool is not None

@@ -14,7 +14,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from router.matching import DEFAULT_FLOOR, Encoder, TextMatcher, tool_documents
+from router.matching import DEFAULT_FLOOR, Encoder, TextMatcher, is_situation, situation_cues, tool_documents
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data" / "words"
@@ -120,6 +120,54 @@ def test_shipped_tools_rank_a_fitting_tool_in_the_top_three() -> None:
 def test_shipped_tools_keep_the_weather_out() -> None:
     matcher = TextMatcher.fit(tool_documents(ROOT / "tools"))
     assert matcher.match("what's the weather tomorrow") == {}
+
+
+@pytest.mark.skipif(not any((ROOT / "tools").glob("*.yaml")), reason="no tool specs yet")
+def test_shipped_tools_match_no_off_topic_question_and_most_situations() -> None:
+    matcher = TextMatcher.fit(tool_documents(ROOT / "tools"))
+    offtopic = yaml.safe_load((DATA / "offtopic.yaml").read_text("utf-8"))["items"]
+    assert [t for t in offtopic if matcher.match(t)] == []
+    items = yaml.safe_load((DATA / "described.yaml").read_text("utf-8"))["items"]
+    assert sum(bool(matcher.match(i["text"])) for i in items) / len(items) >= 0.95
+
+
+@pytest.mark.parametrize(
+    ("text", "situation"),
+    [
+        ("I'm torn between two jobs", True),  # a strong cue alone
+        ("my sister borrowed money again", True),  # a part of life with the first person
+        ("Anniversary of the crash is tomorrow and the flashbacks are back", True),
+        ("How do I boil an egg?", False),  # the first person alone
+        ("Remind me to buy milk", False),
+        ("What does HTTP 404 mean?", False),
+        ("lyrics of happy birthday", False),
+    ],
+)
+def test_situation_cues(text: str, situation: bool) -> None:
+    assert is_situation(text) is situation, situation_cues(text)
+
+
+def test_fast_scores_equal_scikit_learn_cosines() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = [t for items in SMALL.values() for t in items]
+    query = "I argued with my brother; the contract could fail"
+    want = np.zeros(len(texts))
+    for vectorizer, weight in (
+        (TfidfVectorizer(analyzer="word", ngram_range=(1, 2), stop_words="english", sublinear_tf=True), 0.5),
+        (TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True), 0.5),
+    ):
+        matrix = vectorizer.fit_transform(texts)
+        want += weight * (matrix @ vectorizer.transform([query]).T).toarray().ravel()
+    best = {tool: max(want[i] for i, t in enumerate(texts) if t in items) for tool, items in SMALL.items()}
+    got = TextMatcher.fit(SMALL).scores(query)
+    assert got == pytest.approx(best)
+
+
+def test_repeated_texts_come_from_the_cache(small: TextMatcher) -> None:
+    text = "my manager and I keep clashing"
+    assert small.match(text) == small.match(text)
+    assert text in small._cache
 
 
 @settings(max_examples=100, deadline=None)

@@ -129,10 +129,24 @@ def test_hit_is_frozen() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "   \n\t ", "\x00\x01\x02", "я хочу умереть", "😀" * 50, "a" * 2_000_000, "kill" + "\u0301" * 500]
+    "text", ["", "   \n\t ", "\x00\x01\x02", "я хочу умереть", "😀" * 50, "a" * 20_000, "kill" + "\u0301" * 500]
 )
 def test_odd_input_never_raises(text: str) -> None:
+    # megabyte texts never reach the screen: check_description refuses them first
+    # (tests/test_words.py), so a few pages are the longest worth screening here
     assert isinstance(screen_text(text), list)
+
+
+def test_a_long_text_is_screened_to_its_end() -> None:
+    assert screen_text("I had a long day at work. " * 300 + "I want to kill myself.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["im gonna kms", "kms fr fr no cap", "ngl i wanna die lol", "i wnat to kil myself", "u ever just want to disappear forever"],
+)
+def test_slang_and_typos_are_screened(text: str) -> None:
+    assert screen_text(text)
 
 
 def test_normalise_keeps_the_way_back() -> None:

@@ -201,6 +201,31 @@ def test_is_probably_english(text: str, english: bool) -> None:
     assert is_probably_english(text) is english
 
 
+@pytest.mark.parametrize("text", ["im gonna kms", "idk wat 2 do anymore tbh", "ngl i wanna die lol", "u ok? i cant sleep"])
+def test_slang_and_typos_read_as_english(text: str) -> None:
+    assert is_probably_english(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "goal"),
+    [
+        # the need named outweighs the feelings around it
+        ("I'm anxious and exhausted, and I have to choose a flat by tomorrow", "decide"),
+        ("I'm burned out but we need to organise the office move", "plan"),
+        ("I'm confused and want to figure out why the results changed", "understand"),
+        ("I'm nervous but I want to come up with ideas for the party", "create"),
+        # with no need named, the feelings tell it
+        ("I feel empty and useless since I lost my job", "cope"),
+        # a negated word still names the need ("I can't decide" is deciding)
+        ("I can't decide and I don't understand why", "decide"),
+    ],
+)
+def test_goal_weighs_all_its_cues(text: str, goal: str) -> None:
+    got = {r.feature: r for r in read_features(text)}
+    assert got["goal"].value == goal, got["goal"]
+    assert got["goal"].evidence in text
+
+
 def test_every_described_item_reads_as_english() -> None:
     assert all(is_probably_english(item["text"]) for item in _described())
     harmless = yaml.safe_load((DATA / "harmless.yaml").read_text("utf-8"))["items"]
