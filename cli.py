@@ -18,6 +18,8 @@ from typing_extensions import Annotated
 from discern_cli.audit import audit_app, explain_command, outcome_command, store_for_route
 from discern_cli.beliefs import beliefs_app, converge
 from discern_cli.common import EXIT_CODES_HELP, console, emit_json, guarded
+from discern_cli.consult import consult_command
+from discern_cli.policy import policy_diff, policy_lint, policy_test
 
 app = typer.Typer(
     name="discern",
@@ -38,6 +40,10 @@ app.command("converge")(converge)
 app.command("explain")(explain_command)
 app.command("outcome")(outcome_command)
 app.add_typer(audit_app, name="audit")
+app.command("consult")(consult_command)
+policy_app.command("test")(policy_test)
+policy_app.command("lint")(policy_lint)
+policy_app.command("diff")(policy_diff)
 
 PolicyOption = Annotated[Optional[Path], typer.Option(
     "--policy", "-p", envvar="DISCERN_POLICY", help="Policy file (default: the shipped default policy).",

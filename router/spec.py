@@ -3,6 +3,7 @@ rejected so that a misspelt key is an error, not a silently ignored line."""
 
 from __future__ import annotations
 
+import re
 from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -37,8 +38,9 @@ class FeatureSpec(Strict):
             if len(set(self.levels)) != len(self.levels):
                 raise ValueError("`levels` repeat a name")
             for level in self.levels:
-                if not isinstance(level, str) or not level or not level.replace("-", "_").replace("_", "a").isalnum():
-                    raise ValueError(f"level `{level}` is not a plain word")
+                if not isinstance(level, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*", level):
+                    raise ValueError(f"level `{level}` is not a plain word (start with a letter; letters, "
+                                     "digits, `_` and `-`)")
                 if level in ("and", "or", "not", "in", "true", "false"):
                     raise ValueError(f"level `{level}` is a reserved word")
         elif self.levels is not None:
@@ -201,8 +203,6 @@ class PolicySpec(Strict):
     @field_validator("features")
     @classmethod
     def _feature_names(cls, value: dict[str, FeatureSpec]) -> dict[str, FeatureSpec]:
-        import re
-
         for name in value:
             if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name) or name in ("and", "or", "not", "in"):
                 raise ValueError(f"feature name `{name}` is not a plain name (letters, digits, `_`)")
