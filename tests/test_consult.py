@@ -1,0 +1,347 @@
+"""The consultation: which question comes next, when it stops, confirmations of what was
+read from the words, safety first, and recording once."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import yaml
+from conftest import DATA
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from router import ContextError, Inferred, Router
+from router.consult import (
+    CONFIRM,
+    DONT_KNOW,
+    REJECT,
+    SKIP,
+    Consultation,
+    answers_from,
+    consult,
+    representative_values,
+    run_interview,
+    safety_card,
+)
+
+
+@pytest.fixture(scope="module")
+def default_router() -> Router:
+    return Router.load()
+
+
+class ReadingRouter(Router):
+    """Routes like the real thing, reading a few phrases of a description as features (the
+    shape in which the description reader reports what it read)."""
+
+    PHRASES: ClassVar[dict[str, tuple[str, object, str]]] = {
+        "replaying": ("rumination", True, "words"),
+        "decide": ("goal", "decide", "words"),
+        "hurt myself": ("safety_risk", True, "screen"),
+    }
+
+    def route(self, context: Mapping[str, object]) -> Any:
+        merged = dict(context)
+        read: list[Inferred] = []
+        text = str(context.get("description", ""))
+        for phrase, (feature, value, source) in self.PHRASES.items():
+            if phrase in text:
+                used = feature not in context or source == "screen"
+                read.append(Inferred(feature, value, phrase, source, pattern=f"p-{feature}", used=used))
+                if used:
+                    merged[feature] = value
+        decision = super().route(merged)
+        decision.inferred = read
+        return decision
+
+
+@pytest.fixture
+def reading_router() -> ReadingRouter:
+    return ReadingRouter(Router.load().policy)
+
+
+class CountingStore:
+    def __init__(self) -> None:
+        self.records: list[tuple[Any, Any]] = []
+
+    def record(self, decision: Any, given: Any = None) -> str:
+        self.records.append((decision, dict(given or {})))
+        decision.decision_id = f"D{len(self.records)}"
+        return decision.decision_id
+
+
+# --- safety first ---------------------------------------------------------------------------
+
+def test_safety_is_asked_first(default_router: Router) -> None:
+    question = Consultation(default_router).next_question()
+    assert question is not None and question.feature == "safety_risk" and question.number == 1
+    assert question.choices == ("yes", "no")
+
+
+def test_a_safety_answer_stops_at_once_with_the_card(default_router: Router) -> None:
+    c = Consultation(default_router)
+    c.next_question()
+    c.answer("safety_risk", True)
+    assert c.next_question() is None and c.stop_reason == "safety"
+    assert c.questions_asked == ["safety_risk"]
+    assert c.conclude().tool == "seek-professional-help"
+    text = c.to_dict()["safety"]
+    for fact in ("112", "911", "999", "findahelpline.com", "not professional care"):
+        assert fact in text
+
+
+def test_the_safety_card_takes_its_facts_from_the_tool(default_router: Router) -> None:
+    card = safety_card(default_router.policy)
+    steps = default_router.policy.tools["seek-professional-help"].spec.how_to
+    assert list(card.steps[: len(steps)]) == list(steps)
+
+
+def test_the_screen_settles_safety_without_a_question(reading_router: ReadingRouter) -> None:
+    c = Consultation(reading_router, "I want to hurt myself tonight")
+    assert c.next_question() is None and c.stop_reason == "safety"
+    assert c.questions_asked == []
+    assert c.conclude().tool == "seek-professional-help"
+
+
+def test_no_to_safety_goes_on_to_what_matters(default_router: Router) -> None:
+    c = Consultation(default_router)
+    c.answer("safety_risk", False)
+    question = c.next_question()
+    assert question is not None and question.feature != "safety_risk"
+    changed, _ = c.flips(question.feature)
+    assert changed or question.feature in c.decision.unknowns
+
+
+# --- what is asked and when it stops -------------------------------------------------------------
+
+def test_dont_know_and_skip_make_a_feature_unaskable(default_router: Router) -> None:
+    c = Consultation(default_router)
+    c.next_question()
+    c.answer("safety_risk", DONT_KNOW)
+    first = c.next_question()
+    assert first is not None
+    c.answer(first.feature, SKIP)
+    run_interview(c, lambda q: DONT_KNOW)
+    assert c.questions_asked.count("safety_risk") == 1
+    assert c.questions_asked.count(first.feature) == 1
+    assert len(set(c.questions_asked)) == len(c.questions_asked)
+
+
+def test_budget_caps_the_questions(default_router: Router) -> None:
+    c = Consultation(default_router, budget=3)
+    run_interview(c, lambda q: DONT_KNOW)
+    assert len(c.questions_asked) == 3 and c.stop_reason in ("budget", "settled")
+    c0 = Consultation(default_router, budget=0)
+    assert c0.next_question() is None and c0.stop_reason == "budget"
+
+
+def test_stops_when_robust(engine_router: Router) -> None:
+    c = consult(engine_router, {"danger": False, "goal": "cope", "emotional_intensity": 9, "trauma": False,
+                                "time_available": 30, "stakes": "high", "group": False, "options": 1})
+    assert c.stop_reason == "robust"
+    assert c.conclude().robust and c.conclude().tool == "breathe"
+
+
+def test_stops_when_nothing_askable_could_change_it(engine_router: Router) -> None:
+    c = consult(engine_router, {"goal": "decide"}, budget=50)
+    assert c.stop_reason == "settled"
+    assert not c.conclude().robust
+
+
+def test_a_question_that_cannot_change_the_tool_is_not_asked(default_router: Router) -> None:
+    c = Consultation(default_router)
+    c.answer("safety_risk", False)
+    c.answer("goal", "cope")
+    c.answer("emotional_intensity", 9)
+    while (q := c.next_question()) is not None:
+        changed, _ = c.flips(q.feature)
+        assert changed or q.feature in c.decision.unknowns
+        c.answer(q.feature, DONT_KNOW)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_every_question_could_change_the_choice(default_router: Router, data: st.DataObject) -> None:
+    c = Consultation(default_router)
+    while (q := c.next_question()) is not None:
+        if q.feature != "safety_risk":
+            changed, _ = c.flips(q.feature)
+            assert changed or q.feature in c.decision.unknowns
+        spec = default_router.policy.features[q.feature]
+        values = representative_values(spec) or [DONT_KNOW]
+        options = [DONT_KNOW, SKIP, *values] if q.feature != "safety_risk" else [False, DONT_KNOW]
+        c.answer(q.feature, data.draw(st.sampled_from(options)))
+    assert c.stop_reason in ("robust", "settled", "budget")
+    assert len(c.questions_asked) <= c.budget
+    assert c.conclude().tool is not None
+
+
+def test_questions_asked_is_in_order(default_router: Router) -> None:
+    asked: list[str] = []
+    c = Consultation(default_router)
+    run_interview(c, lambda q: asked.append(q.feature) or DONT_KNOW)  # type: ignore[func-returns-value]
+    assert c.questions_asked == asked
+
+
+def test_a_bad_answer_is_refused_and_the_question_stays(default_router: Router) -> None:
+    c = Consultation(default_router)
+    c.answer("safety_risk", False)
+    q = c.next_question()
+    assert q is not None
+    with pytest.raises(ContextError):
+        c.answer("emotional_intensity", 42)
+    assert c.next_question() == q and c.questions_asked == []
+
+
+# --- confirmations of what was read -------------------------------------------------------------
+
+def _to_confirmation(c: Consultation, feature: str) -> Any:
+    c.next_question()
+    c.answer("safety_risk", False)
+    while (q := c.next_question()) is not None:
+        if q.feature == feature:
+            return q
+        c.answer(q.feature, DONT_KNOW)
+    raise AssertionError(f"{feature} was never offered")
+
+
+def test_a_reading_is_offered_for_confirmation(reading_router: ReadingRouter) -> None:
+    c = Consultation(reading_router, "I can't stop replaying what she said")
+    q = _to_confirmation(c, "rumination")
+    assert q.is_confirmation and q.text == "It sounds like you keep replaying the same thoughts: is that right?"
+    c.answer("rumination", CONFIRM)
+    assert "rumination" in c.questions_asked
+    assert c.decision.context["rumination"] is True
+
+
+def test_dont_know_to_a_confirmation_keeps_the_reading(reading_router: ReadingRouter) -> None:
+    c = Consultation(reading_router, "I can't stop replaying what she said")
+    _to_confirmation(c, "rumination")
+    c.answer("rumination", DONT_KNOW)
+    assert c.decision.context["rumination"] is True
+    assert "rumination" not in [q for q in _remaining(c)]
+
+
+def test_no_to_a_yes_no_reading_replaces_it(reading_router: ReadingRouter) -> None:
+    c = Consultation(reading_router, "I can't stop replaying what she said")
+    q = _to_confirmation(c, "rumination")
+    assert q.parse("no") is REJECT and q.parse("yes") is CONFIRM
+    c.answer("rumination", REJECT)
+    assert c.decision.context["rumination"] is False
+
+
+def test_no_to_a_level_reading_asks_the_question_and_drops_the_reading(reading_router: ReadingRouter) -> None:
+    c = Consultation(reading_router, "I have to decide about the flat")
+    q = _to_confirmation(c, "goal")
+    assert q.is_confirmation and "choose between options" in q.text
+    c.answer("goal", REJECT)
+    follow = c.next_question()
+    assert follow is not None and follow.feature == "goal" and not follow.is_confirmation
+    c.answer("goal", DONT_KNOW)
+    assert "goal" not in c.decision.context
+    assert c.questions_asked.count("goal") == 2
+
+
+def test_another_answer_to_a_confirmation_replaces_the_reading(reading_router: ReadingRouter) -> None:
+    c = Consultation(reading_router, "I have to decide about the flat")
+    _to_confirmation(c, "goal")
+    c.answer("goal", "plan")
+    assert c.decision.context["goal"] == "plan"
+
+
+def _remaining(c: Consultation) -> list[str]:
+    asked: list[str] = []
+    run_interview(c, lambda q: asked.append(q.feature) or DONT_KNOW)  # type: ignore[func-returns-value]
+    return asked
+
+
+# --- parsing typed answers --------------------------------------------------------------------
+
+def test_typed_answers(default_router: Router) -> None:
+    c = Consultation(default_router)
+    safety = c.next_question()
+    assert safety is not None
+    assert safety.parse("?") is DONT_KNOW and safety.parse("don't know") is DONT_KNOW
+    assert safety.parse("") is SKIP and safety.parse("skip") is SKIP
+    assert safety.parse("No") is False and safety.parse("y") is True
+    with pytest.raises(ContextError):
+        safety.parse("perhaps")
+    c.answer("safety_risk", False)
+    c.answer("goal", "decide")
+    for feature, typed, meant in [("stakes", "4", "high"), ("stakes", "crit", "critical"),
+                                  ("emotional_intensity", "7", 7.0), ("options", "3", 3)]:
+        q = c._ask(feature, confirm=False)  # any question parses the same way
+        assert q.parse(typed) == meant
+    q = c._ask("emotional_intensity", confirm=False)
+    with pytest.raises(ContextError):
+        q.parse("11")
+
+
+def test_representative_numbers_cover_each_threshold() -> None:
+    feature = Router.load().policy.features["emotional_intensity"]
+    values = representative_values(feature, [4.0, 8.0])
+    assert 4.0 in values and 8.0 in values and any(v < 4 for v in values) and any(v > 8 for v in values)
+    assert any(4 < v < 8 for v in values) and all(0 <= v <= 10 for v in values)
+
+
+# --- recording once -------------------------------------------------------------------------
+
+def test_only_the_conclusion_is_recorded(default_router: Router) -> None:
+    store = CountingStore()
+    router = Router(default_router.policy, audit=store)  # type: ignore[arg-type]
+    c = Consultation(router, "my flat")
+    run_interview(c, answers_from({"goal": "decide", "stakes": "high", "safety_risk": False}))
+    assert store.records == []
+    decision = c.conclude()
+    assert c.conclude() is decision and len(store.records) == 1
+    assert decision.decision_id == "D1" and c.to_dict()["decision_id"] == "D1"
+    given = store.records[0][1]
+    assert given["description"] == "my flat" and given["goal"] == "decide"
+
+
+def test_to_dict_is_the_route_json_plus_the_interview(default_router: Router) -> None:
+    c = consult(default_router, {"safety_risk": False, "goal": "cope"})
+    d = c.to_dict()
+    route_keys = set(default_router.route({"goal": "cope"}).to_dict())
+    assert route_keys <= set(d)
+    assert d["questions_asked"] == c.questions_asked and d["safety"] is None
+    assert d["stopped_because"] in ("robust", "settled", "budget")
+
+
+# --- measured: agreement with routing on everything -------------------------------------------------
+
+def _vignette_figures(router: Router) -> tuple[float, float, int]:
+    cases = yaml.safe_load((DATA / "vignettes_public.yaml").read_text())
+    agree, counts = 0, []
+    for case in cases:
+        context = case["context"]
+        c = consult(router, context)
+        agree += c.conclude().tool == router.route(context).tool
+        counts.append(len(c.questions_asked))
+    return agree / len(cases), statistics.median(counts), max(counts)
+
+
+def test_consultation_agrees_with_full_routing_as_measured(default_router: Router) -> None:
+    agreement, _median, most = _vignette_figures(default_router)
+    assert agreement >= 0.65 and most <= 8  # a floor under what the interview reaches today (75.6 %)
+
+
+@pytest.mark.xfail(reason="the target (95 % agreement, median <= 5 questions) is not reached: "
+                          "see benchmarks/bench_consult.py", strict=False)
+def test_consultation_meets_the_target(default_router: Router) -> None:
+    agreement, median, _ = _vignette_figures(default_router)
+    assert agreement >= 0.95 and median <= 5
+
+
+def test_no_record_without_conclusion(tmp_path: Path, default_router: Router) -> None:
+    store = CountingStore()
+    router = Router(default_router.policy, audit=store)  # type: ignore[arg-type]
+    c = Consultation(router)
+    c.answer("safety_risk", False)
+    c.next_question()
+    del c  # abandoned half way: nothing recorded
+    assert store.records == []
