@@ -9,9 +9,9 @@ import numpy as np
 
 from ..errors import Location, SpecError
 from .dispositions import Dispositions, compare_dispositions, situations_and_actions
-from .measures import FEATURES, Figures, FloatArray, IntArray, Scorer, Side, figures_of
-from .model import BeliefSystem, Mapping, Pair
-from .nulls import Null, random_mappings, single_threaded, unrelated_systems
+from .measures import FEATURES, Figures, IntArray, Scorer, Side, figures_of
+from .model import BeliefSystem, FloatArray, Mapping, Pair
+from .nulls import Null, UnrelatedRun, random_mappings, single_threaded
 from .search import SearchSettings, search_mapping
 
 VERDICTS = ("converged", "explained-by-mapping-freedom", "not-converged")
@@ -162,12 +162,22 @@ class Comparison:
         return "\n".join(lines)
 
 
-def _perturbed(system: BeliefSystem, w: FloatArray, rng: np.random.Generator) -> FloatArray:
-    p = system.confidence()
-    keep = rng.random(w.shape) < p
-    jitter = np.clip(w + rng.normal(0.0, JITTER, w.shape), -1.0, 1.0)
-    out: FloatArray = np.where(keep & (w != 0), jitter, 0.0)
-    return out
+class _Perturber:
+    """Robustness draws of one system's weights: each edge kept with probability ``p``
+    and its weight jittered by N(0, JITTER), clipped to [-1, 1]."""
+
+    def __init__(self, system: BeliefSystem, w: FloatArray) -> None:
+        self.shape = w.shape
+        self.rows, self.cols = np.nonzero(w)
+        self.w = w[self.rows, self.cols]
+        self.p = system.confidence()[self.rows, self.cols]
+
+    def draw(self, rng: np.random.Generator) -> FloatArray:
+        keep = rng.random(self.w.size) < self.p
+        jitter = np.clip(self.w + rng.normal(0.0, JITTER, self.w.size), -1.0, 1.0)
+        out: FloatArray = np.zeros(self.shape)
+        out[self.rows[keep], self.cols[keep]] = jitter[keep]
+        return out
 
 
 def _intervals(a: BeliefSystem, b: BeliefSystem, side_a: Side, side_b: Side, ia: IntArray,
@@ -176,9 +186,10 @@ def _intervals(a: BeliefSystem, b: BeliefSystem, side_a: Side, side_b: Side, ia:
     rows: dict[str, list[float]] = {k: [] for k in FIGURE_NAMES}
     n = max(a.n, b.n)
     per_draw = max(1, min(len(sit), DRAW_BUDGET // max(1, (len(act) + 1) * n)))
+    draw_a, draw_b = _Perturber(a, side_a.w), _Perturber(b, side_b.w)
     for _ in range(draws):
-        wa = _perturbed(a, side_a.w, rng)
-        wb = _perturbed(b, side_b.w, rng)
+        wa = draw_a.draw(rng)
+        wb = draw_b.draw(rng)
         sa, sb = side_a.reweighted(wa), side_b.reweighted(wb)
         fig = figures_of(sa, sb, ia, ib)
         for name in FIGURE_NAMES[:-1]:
@@ -198,6 +209,18 @@ def _check_edges(system: BeliefSystem) -> None:
                         hint="add `causal` edges to the file")
 
 
+def _edge_agreement(system: BeliefSystem, other_w: FloatArray,
+                    partner: dict[int, int]) -> dict[tuple[str, str], bool]:
+    """For each edge of ``system``: whether the other system has an edge of the same sign
+    between the partners of its two ends."""
+    out: dict[tuple[str, str], bool] = {}
+    for e in system.edges:
+        i, j = system.index(e.source), system.index(e.target)
+        ok = i in partner and j in partner and np.sign(other_w[partner[i], partner[j]]) == np.sign(e.w)
+        out[(e.source, e.target)] = bool(ok)
+    return out
+
+
 def compare(
     a: BeliefSystem,
     b: BeliefSystem,
@@ -212,22 +235,11 @@ def compare(
     """Judge ``mapping`` between ``a`` and ``b`` (or find one when it is None); ``null``
     samples in each null, ``draws`` robustness draws, everything seeded by ``seed``."""
     with single_threaded():
-        return _compare(a, b, mapping, null=null, seed=seed, draws=draws, settings=settings,
-                        workers=workers)
+        return _compare(a, b, mapping, null, seed, draws, settings, workers)
 
 
-def _compare(
-    a: BeliefSystem,
-    b: BeliefSystem,
-    mapping: Mapping | None = None,
-    *,
-    null: int = 99,
-    seed: int = 0,
-    draws: int = DRAWS,
-    settings: SearchSettings = SearchSettings(),
-    workers: int | None = None,
-) -> Comparison:
-    """Judge ``mapping`` between ``a`` and ``b`` (or find one when it is None)."""
+def _compare(a: BeliefSystem, b: BeliefSystem, mapping: Mapping | None, null: int, seed: int,
+             draws: int, settings: SearchSettings, workers: int | None) -> Comparison:
     _check_edges(a)
     _check_edges(b)
     if null < 1:
@@ -257,11 +269,20 @@ def _compare(
         searched, reason = False, f"as given{' in ' + mapping.file if mapping.file else ''}"
     figures = scorer.score(ia, ib)
     sit, act = situations_and_actions(side_a.kinds, side_b.kinds, ia, ib)
-    disp = compare_dispositions(side_a.w, side_a.values, side_b.w, side_b.values, ia, ib, sit, act)
-    rnd = random_mappings(scorer, ia, null, np.random.default_rng(s_random), figures.overall)
-    unrel = unrelated_systems(side_a, side_b, null, s_unrelated, figures.overall, settings, workers)
-    intervals = _intervals(a, b, side_a, side_b, ia, ib, sit, act, draws,
-                           np.random.default_rng(s_draws)) if draws > 0 else {k: None for k in FIGURE_NAMES}
+    # worker processes (when the null is big enough for them) search the unrelated
+    # systems while this process does the rest
+    run = UnrelatedRun(side_a, side_b, null, s_unrelated, figures.overall, settings, workers)
+    try:
+        disp = compare_dispositions(side_a.w, side_a.values, side_b.w, side_b.values, ia, ib,
+                                    sit, act)
+        rnd = random_mappings(scorer, ia, null, np.random.default_rng(s_random), figures.overall)
+        intervals: dict[str, tuple[float, float] | None] = (
+            _intervals(a, b, side_a, side_b, ia, ib, sit, act, draws, np.random.default_rng(s_draws))
+            if draws > 0 else {k: None for k in FIGURE_NAMES})
+    except BaseException:
+        run.close()
+        raise
+    unrel = run.result()
     if unrel.p_value <= ALPHA:
         verdict = "converged"
     elif rnd.p_value <= ALPHA:
@@ -278,15 +299,7 @@ def _compare(
         for i, j in zip(ia.tolist(), ib.tolist()))
     to_b = dict(zip(ia.tolist(), ib.tolist()))
     to_a = {v: k for k, v in to_b.items()}
-    ea: dict[tuple[str, str], bool] = {}
-    for e in a.edges:
-        i, j = a.index(e.source), a.index(e.target)
-        ok = i in to_b and j in to_b and np.sign(side_b.w[to_b[i], to_b[j]]) == np.sign(e.w)
-        ea[(e.source, e.target)] = bool(ok)
-    eb: dict[tuple[str, str], bool] = {}
-    for e in b.edges:
-        i, j = b.index(e.source), b.index(e.target)
-        ok = i in to_a and j in to_a and np.sign(side_a.w[to_a[i], to_a[j]]) == np.sign(e.w)
-        eb[(e.source, e.target)] = bool(ok)
+    ea = _edge_agreement(a, side_b.w, to_b)
+    eb = _edge_agreement(b, side_a.w, to_a)
     return Comparison(a, b, mapping, searched, reason, figures, disp, pairs, rnd, unrel,
                       intervals, verdict, seed, draws, ea, eb)

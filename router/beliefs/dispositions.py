@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
+import scipy.sparse as sp  # type: ignore[import-untyped]  # scipy ships no type stubs
 
-from .measures import FloatArray, IntArray
-from .model import KINDS
+from .measures import IntArray
+from .model import KINDS, FloatArray
 
 STEPS = 30
 TOLERANCE = 1e-4
@@ -27,16 +27,22 @@ ACTION_KIND = KINDS.index("action")
 
 def settle(w: FloatArray, clamp: FloatArray) -> FloatArray:
     """Settled activations, one row per clamp pattern (1 where clamped, else 0)."""
+    # iterate on the transpose (one column per pattern), in place where possible
     ws: Any = sp.csr_matrix(w.T) if w.shape[0] > 100 else np.ascontiguousarray(w.T)
-    fixed = clamp > 0
-    x = clamp.copy()
+    x = np.ascontiguousarray(clamp.T)
+    fixed = x > 0
+    moved = np.empty_like(x)
     for _ in range(STEPS):
-        nxt = np.tanh(np.asarray(ws @ x.T).T)
-        nxt[fixed] = 1.0
-        if float(np.max(np.abs(nxt - x), initial=0.0)) < TOLERANCE:
-            return nxt
+        nxt = np.asarray(ws @ x)
+        np.tanh(nxt, out=nxt)
+        np.putmask(nxt, fixed, 1.0)
+        np.subtract(nxt, x, out=moved)
+        np.abs(moved, out=moved)
         x = nxt
-    return x
+        if float(moved.max(initial=0.0)) < TOLERANCE:
+            break
+    out: FloatArray = x.T
+    return out
 
 
 def gains(w: FloatArray, values: FloatArray, situations: IntArray, actions: IntArray) -> FloatArray:
@@ -84,7 +90,10 @@ def _spearman(x: FloatArray, y: FloatArray) -> float | None:
         return None
     rx = np.argsort(np.argsort(x)).astype(float)
     ry = np.argsort(np.argsort(y)).astype(float)
-    return float(np.corrcoef(rx, ry)[0, 1])
+    # ranks are a permutation of 0..n-1, so both have the same mean and spread
+    rx -= rx.mean()
+    ry -= ry.mean()
+    return float(rx @ ry / (rx @ rx))
 
 
 def situations_and_actions(kinds_a: IntArray, kinds_b: IntArray, ia: IntArray,

@@ -9,8 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .measures import FloatArray
-from .model import KINDS, BeliefSystem, Concept, Edge
+from .model import KINDS, BeliefSystem, Concept, Edge, FloatArray
 
 
 def rewire(w: FloatArray, rng: np.random.Generator, rounds: int = 10) -> FloatArray:
@@ -18,25 +17,30 @@ def rewire(w: FloatArray, rng: np.random.Generator, rounds: int = 10) -> FloatAr
     (a→d, c→b). Every concept keeps its in- and out-degree, every edge its weight (so the
     count of each sign is kept); no self-loops or duplicate edges are created."""
     out = w.copy()
-    src, dst = np.nonzero(out)
-    m = len(src)
+    src_a, dst_a = np.nonzero(out)
+    m = len(src_a)
     if m < 2:
         return out
-    weights = out[src, dst].copy()
-    present = out != 0
-    attempts = rounds * m
-    picks = rng.integers(0, m, size=(attempts, 2))
+    weights = out[src_a, dst_a].copy()
+    n = out.shape[0]
+    # plain ints and a set of cells: this loop is sequential, and numpy scalars are slow
+    src, dst = src_a.tolist(), dst_a.tolist()
+    present = {i * n + j for i, j in zip(src, dst)}
+    picks = rng.integers(0, m, size=(rounds * m, 2))
     for e1, e2 in picks.tolist():
         if e1 == e2:
             continue
         a, b, c, d = src[e1], dst[e1], src[e2], dst[e2]
-        if a == d or c == b or present[a, d] or present[c, b]:
+        ad, cb = a * n + d, c * n + b
+        if a == d or c == b or ad in present or cb in present:
             continue
-        present[a, b] = present[c, d] = False
-        present[a, d] = present[c, b] = True
+        present.remove(a * n + b)
+        present.remove(c * n + d)
+        present.add(ad)
+        present.add(cb)
         dst[e1], dst[e2] = d, b
     out[:] = 0.0
-    out[src, dst] = weights
+    out[src_a, np.array(dst, dtype=np.int64)] = weights
     return out
 
 

@@ -93,25 +93,25 @@ def concept_features(w: FloatArray, values: FloatArray, damping: float | None = 
     return out.astype(float)
 
 
-def feature_agreement(fa: FloatArray, fb: FloatArray) -> npt.NDArray[np.bool_]:
-    """nA×nB×5 booleans: feature f of concept i (A) agrees with that of concept k (B)."""
-    diff = np.abs(fa[:, None, :] - fb[None, :, :])
-    ok = diff <= TOLERANCES[None, None, :] + 1e-9
-    ga, gb = fa[:, 4], fb[:, 4]
+def _agreement(fa: FloatArray, fb: FloatArray) -> npt.NDArray[np.bool_]:
+    """Booleans, features on the last axis (the other axes broadcast): feature f of
+    ``fa`` agrees with that of ``fb``."""
+    ok = np.abs(fa - fb) <= TOLERANCES + 1e-9
+    ga, gb = fa[..., 4], fb[..., 4]
     sa = np.where(np.abs(ga) < NEUTRAL_GOODNESS, 0, np.sign(ga))
     sb = np.where(np.abs(gb) < NEUTRAL_GOODNESS, 0, np.sign(gb))
-    ok[:, :, 4] &= sa[:, None] == sb[None, :]
+    ok[..., 4] &= sa == sb
     return ok
+
+
+def feature_agreement(fa: FloatArray, fb: FloatArray) -> npt.NDArray[np.bool_]:
+    """nA×nB×5 booleans: feature f of concept i (A) agrees with that of concept k (B)."""
+    return _agreement(fa[:, None, :], fb[None, :, :])
 
 
 def pair_agreement(fa: FloatArray, fb: FloatArray) -> npt.NDArray[np.bool_]:
     """m×5 booleans: the features of row k of ``fa`` and of ``fb`` agree."""
-    ok = np.abs(fa - fb) <= TOLERANCES[None, :] + 1e-9
-    ga, gb = fa[:, 4], fb[:, 4]
-    sa = np.where(np.abs(ga) < NEUTRAL_GOODNESS, 0, np.sign(ga))
-    sb = np.where(np.abs(gb) < NEUTRAL_GOODNESS, 0, np.sign(gb))
-    ok[:, 4] &= sa == sb
-    return ok
+    return _agreement(fa, fb)
 
 
 @dataclass
@@ -162,11 +162,24 @@ class Figures:
     edges_b: int
 
 
+def edge_sums(wa: FloatArray, wb: FloatArray) -> tuple[int, int, int, float]:
+    """Edges of the same sign, edges of A, edges of B and Σ a·b between two mapped
+    weight matrices (``wa[k, l]`` and ``wb[k, l]`` correspond)."""
+    matched = int(((wa > 0) & (wb > 0)).sum() + ((wa < 0) & (wb < 0)).sum())
+    return matched, int((wa != 0).sum()), int((wb != 0).sum()), float((wa * wb).sum())
+
+
+def edge_f1(matched: float, ea: float, eb: float) -> float:
+    return 2.0 * matched / (ea + eb) if ea + eb > 0 else 0.0
+
+
+def weight_agreement(dot: float, sq: float) -> float:
+    return max(0.0, 2.0 * dot / sq) if sq > 0 else 0.0
+
+
 def overall_of(feature_sum: float, cmin: int, matched: float, ea: float, eb: float,
                dot: float, sq: float) -> float:
-    edges = 2.0 * matched / (ea + eb) if ea + eb > 0 else 0.0
-    weights = max(0.0, 2.0 * dot / sq) if sq > 0 else 0.0
-    return (feature_sum / max(cmin, 1) + edges + weights) / 3.0
+    return (feature_sum / max(cmin, 1) + edge_f1(matched, ea, eb) + weight_agreement(dot, sq)) / 3.0
 
 
 def figures_of(a: Side, b: Side, ia: IntArray, ib: IntArray,
@@ -181,19 +194,15 @@ def figures_of(a: Side, b: Side, ia: IntArray, ib: IntArray,
     cells = a.n * (a.n - 1) + b.n * (b.n - 1)
     wa = a.w[np.ix_(ia, ia)]
     wb = b.w[np.ix_(ib, ib)]
-    matched = int(((wa > 0) & (wb > 0)).sum() + ((wa < 0) & (wb < 0)).sum())
-    ea, eb = int((wa != 0).sum()), int((wb != 0).sum())
-    dot = float((wa * wb).sum())
+    matched, ea, eb, dot = edge_sums(wa, wb)
     overlap = float((2 * np.minimum(np.abs(wa), np.abs(wb)) * (wa * wb > 0)).sum())
     dr = (abs_total - overlap) / cells if cells else 0.0
-    edges = 2.0 * matched / (ea + eb) if ea + eb > 0 else 0.0
-    weights = max(0.0, 2.0 * dot / sq) if sq > 0 else 0.0
     return Figures(
         overall=overall_of(feature_sum, cmin, matched, ea, eb, dot, sq),
         features=feature_sum / m if m else 0.0,
         coverage=m / cmin if cmin else 0.0,
-        edges=edges, weights=weights, distance_ratio=float(dr), pairs=m,
-        matched_edges=matched, edges_a=ea, edges_b=eb,
+        edges=edge_f1(matched, ea, eb), weights=weight_agreement(dot, sq),
+        distance_ratio=float(dr), pairs=m, matched_edges=matched, edges_a=ea, edges_b=eb,
     )
 
 
@@ -215,9 +224,5 @@ class Scorer:
         return figures_of(self.a, self.b, ia_, ib_, float(self.phi[ia_, ib_].sum()))
 
     def overall(self, ia: IntArray, ib: IntArray) -> float:
-        wa = self.a.w[np.ix_(ia, ia)]
-        wb = self.b.w[np.ix_(ib, ib)]
-        matched = float(((wa > 0) & (wb > 0)).sum() + ((wa < 0) & (wb < 0)).sum())
-        return overall_of(float(self.phi[ia, ib].sum()), self.cmin, matched,
-                          float((wa != 0).sum()), float((wb != 0).sum()),
-                          float((wa * wb).sum()), self.sq)
+        matched, ea, eb, dot = edge_sums(self.a.w[np.ix_(ia, ia)], self.b.w[np.ix_(ib, ib)])
+        return overall_of(float(self.phi[ia, ib].sum()), self.cmin, matched, ea, eb, dot, self.sq)

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .generate import rewire
-from .measures import FloatArray, IntArray, Scorer, Side
+from .measures import IntArray, Scorer, Side
+from .model import FloatArray
 from .search import SearchSettings, search_mapping
 
 
@@ -98,10 +99,11 @@ def single_threaded() -> contextlib.AbstractContextManager[object]:
     """Keep BLAS to one thread: the matrices here are small, so threads only contend
     (and worker processes would oversubscribe the cores)."""
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # ships no type information
     except ImportError:  # pragma: no cover - optional
         return contextlib.nullcontext()
-    return threadpool_limits(limits=1)
+    limits: contextlib.AbstractContextManager[object] = threadpool_limits(limits=1)
+    return limits
 
 
 def workers_for(k: int, n: int) -> int:
@@ -114,34 +116,53 @@ def workers_for(k: int, n: int) -> int:
     return max(1, min(cpus, 4)) if k * n * n > 2_000_000 else 1
 
 
+class UnrelatedRun:
+    """The unrelated null, started at once: with worker processes it runs while the
+    caller does other work, and :meth:`result` collects it (serially, it runs there)."""
+
+    def __init__(self, a: Side, b: Side, k: int, seed: np.random.SeedSequence, observed: float,
+                 settings: SearchSettings, workers: int | None = None) -> None:
+        self.k, self.observed = k, observed
+        self.seeds = seed.spawn(k)
+        self.procs = workers if workers is not None else workers_for(k, max(a.n, b.n))
+        _SHARED.update(a=a, b=b, settings=settings)
+        self.pool: ProcessPoolExecutor | None = None
+        self.parts: list[Future[list[float]]] = []
+        if self.procs > 1 and k > 1:
+            import multiprocessing as mp
+
+            try:
+                ctx = mp.get_context("fork")
+            except ValueError:
+                return
+            self.pool = ProcessPoolExecutor(max_workers=self.procs, mp_context=ctx)
+            self.parts = [self.pool.submit(_batch, self.seeds[i::self.procs])
+                          for i in range(self.procs)]
+
+    def result(self) -> Null:
+        try:
+            if self.pool is None:
+                samples = _batch(self.seeds)
+            else:
+                samples = [0.0] * self.k
+                for i, part in enumerate(self.parts):
+                    for j, value in enumerate(part.result()):
+                        samples[i + j * self.procs] = value
+        finally:
+            self.close()
+        return Null("unrelated", self.k, tuple(samples), self.observed)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+        _SHARED.clear()
+
+
 def unrelated_systems(a: Side, b: Side, k: int, seed: np.random.SeedSequence, observed: float,
                       settings: SearchSettings, workers: int | None = None) -> Null:
     """K rewired copies of B, each searched against A with ``settings``."""
-    seeds = seed.spawn(k)
-    _SHARED.update(a=a, b=b, settings=settings)
-    n = max(a.n, b.n)
-    procs = workers if workers is not None else workers_for(k, n)
-    samples: list[float] = []
-    if procs > 1 and k > 1:
-        import multiprocessing as mp
-
-        try:
-            ctx = mp.get_context("fork")
-        except ValueError:
-            procs = 1
-        else:
-            chunks = [seeds[i::procs] for i in range(procs)]
-            with ProcessPoolExecutor(max_workers=procs, mp_context=ctx) as pool:
-                parts = list(pool.map(_batch, chunks))
-            order: list[float] = [0.0] * k
-            for i, part in enumerate(parts):
-                for j, value in enumerate(part):
-                    order[i + j * procs] = value
-            samples = order
-    if procs <= 1 or k <= 1:
-        samples = _batch(seeds)
-    _SHARED.clear()
-    return Null("unrelated", k, tuple(samples), observed)
+    return UnrelatedRun(a, b, k, seed, observed, settings, workers).result()
 
 
 def as_array(values: tuple[float, ...]) -> FloatArray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from html import escape
 from pathlib import Path
 
@@ -22,8 +24,8 @@ def svg(result: Comparison) -> str:
     ya: dict[str, float] = {}
     yb: dict[str, float] = {}
     top = 60
-    for k, (x, y) in enumerate(pairs):
-        ya[x] = yb[y] = top + k * ROW
+    for k, (ca, cb) in enumerate(pairs):
+        ya[ca] = yb[cb] = top + k * ROW
     rest_a = [c.id for c in a.concepts if c.id not in mapped_a]
     rest_b = [c.id for c in b.concepts if c.id not in mapped_b]
     start = top + len(pairs) * ROW + ROW
@@ -52,8 +54,8 @@ def svg(result: Comparison) -> str:
 
     edges(result.edge_agreement, ya, xa, -1.0)
     edges(result.b_edge_agreement, yb, xb, 1.0)
-    for x, y in pairs:
-        out.append(f'<line x1="{xa + 6}" y1="{ya[x]}" x2="{xb - 6}" y2="{yb[y]}" stroke="#bbb" '
+    for ca, cb in pairs:
+        out.append(f'<line x1="{xa + 6}" y1="{ya[ca]}" x2="{xb - 6}" y2="{yb[cb]}" stroke="#bbb" '
                    'stroke-dasharray="3 3"/>')
     for system, ys, x, anchor, dx in ((a, ya, xa, "start", 8), (b, yb, xb, "end", -8)):
         for c in system.concepts:
@@ -72,11 +74,9 @@ def write_plot(result: Comparison, path: Path) -> None:
     if suffix == ".svg":
         text = svg(result)
     elif suffix == ".png":
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
+        if importlib.util.find_spec("matplotlib") is None:
             raise SpecError(f"cannot write `{path}`: PNG output needs matplotlib, which is not installed",
-                            hint="write an `.svg` file instead") from None
+                            hint="write an `.svg` file instead")
         _png(result, path)
         return
     else:
@@ -88,10 +88,9 @@ def write_plot(result: Comparison, path: Path) -> None:
 
 
 def _png(result: Comparison, path: Path) -> None:  # pragma: no cover - needs matplotlib
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # optional dependency: imported by name, so the module type-checks without it
+    importlib.import_module("matplotlib").use("Agg")
+    plt = importlib.import_module("matplotlib.pyplot")
 
     a, b = result.a, result.b
     pairs = [(p.a, p.b) for p in result.mapping.pairs]

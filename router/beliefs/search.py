@@ -9,7 +9,7 @@ a shared core inside two larger systems can be found). The search is:
    assignment term), from the barycentre and from random starts;
 2. projection to a one-to-one mapping by linear assignment in each kind block;
 3. local search by swaps on the exact ``overall``: the gain of every swap within a kind
-   block is computed at once with a few matrix products (O(n) per swap), the best
+   block is computed at once by joining the two systems' edge lists (O(n) per swap), the best
    disjoint improving swaps are applied, until none improves. Swapping a partner with a
    placeholder adds or drops a pair.
 """
@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.optimize import linear_sum_assignment
+import scipy.sparse as sp  # type: ignore[import-untyped]  # scipy ships no type stubs
+from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]  # scipy ships no type stubs
 
-from .measures import BoolArray, FloatArray, IntArray, Scorer, overall_of
-
+from .measures import BoolArray, IntArray, Scorer, overall_of
+from .model import FloatArray
 
 #: below this many padded positions, dense products beat sparse ones
 DENSE_BELOW = 160
@@ -96,8 +96,81 @@ def _lap_blocks(lay: _Layout, score: FloatArray) -> IntArray:
     return perm
 
 
+class _Grouped:
+    """Items grouped by an integer key in [0, nkeys), to join other items on that key."""
+
+    def __init__(self, keys: IntArray, nkeys: int) -> None:
+        self.order = np.argsort(keys, kind="stable")
+        self.ptr = np.concatenate([[0], np.cumsum(np.bincount(keys, minlength=nkeys))])
+
+    def match(self, keys: IntArray) -> tuple[IntArray, IntArray]:
+        """Index pairs (into ``keys``, into the grouped items) with equal keys."""
+        start = self.ptr[keys]
+        count = self.ptr[keys + 1] - start
+        left = np.repeat(np.arange(len(keys)), count)
+        pos = np.arange(len(left)) + np.repeat(start - (np.cumsum(count) - count), count)
+        return left, self.order[pos]
+
+
+class _Quadratic:
+    """Gradients of q(Z) = <A, Z B Zᵀ>: ∇q(Z) = A Z Bᵀ + Aᵀ Z B.
+
+    At a permutation matrix Q (``Q[k, perm[k]] = 1``) the two terms are sums over pairs
+    of edges, (A Q Bᵀ)[i, j] = Σ_k A[i, k] B[j, perm[k]] and (Aᵀ Q B)[i, j] =
+    Σ_k A[k, i] B[perm[k], j], so a Frank-Wolfe step joins the edge lists (work in the
+    number of edge pairs that meet, plus one pass over the n×n result) instead of
+    multiplying n×n matrices."""
+
+    def __init__(self, a: FloatArray, b: FloatArray) -> None:
+        n = a.shape[0]
+        self.n = n
+        self.dense = n <= DENSE_BELOW
+        self.a, self.b = a, b
+        self.bt = np.ascontiguousarray(b.T)
+        ar, ac = np.nonzero(a)
+        br, bc = np.nonzero(b)
+        av, bv = a[ar, ac], b[br, bc]
+        # A's side of the join: output row, the concept whose partner is looked up, the
+        # term (0: A Q Bᵀ, 1: Aᵀ Q B), weight
+        self.a_out = np.concatenate([ar, ac])
+        self.a_via = np.concatenate([ac, ar])
+        self.a_term = np.concatenate([np.zeros(len(ar), dtype=np.int64), np.full(len(ar), n)])
+        self.a_val = np.concatenate([av, av])
+        # B's side, grouped by key: term 0 by target (out: source), term 1 by source
+        # (out: target)
+        self.b_out = np.concatenate([br, bc])
+        self.b_val = np.concatenate([bv, bv])
+        self.b_by = _Grouped(np.concatenate([bc, n + br]), 2 * n)
+
+    def grad(self, z: FloatArray) -> FloatArray:
+        """∇q at any (dense) Z."""
+        if self.dense:
+            out: FloatArray = self.a @ (z @ self.bt) + self.a.T @ (z @ self.b)
+            return out
+        a: Any = sp.csr_matrix(self.a)
+        b: Any = sp.csr_matrix(self.b)
+        zbt = np.asarray(b @ z.T).T  # Z Bᵀ
+        zb = np.asarray(b.T @ z.T).T  # Z B
+        out = np.asarray(a @ zbt) + np.asarray(a.T @ zb)
+        return out
+
+    def grad_perm(self, perm: IntArray) -> FloatArray:
+        """∇q at the permutation matrix of ``perm``."""
+        if self.dense:
+            out: FloatArray = self.a @ self.bt[perm] + self.a.T @ self.b[perm]
+            return out
+        left, right = self.b_by.match(self.a_term + perm[self.a_via])
+        cells = self.a_out[left] * self.n + self.b_out[right]
+        flat = np.bincount(cells, self.a_val[left] * self.b_val[right], minlength=self.n * self.n)
+        out = flat.reshape(self.n, self.n).astype(float, copy=False)
+        return out
+
+
 def _frank_wolfe(lay: _Layout, scorer: Scorer, x: FloatArray, iterations: int) -> FloatArray:
-    """Maximise <L, X> + c <Ã, X B̃ Xᵀ> over doubly stochastic block-diagonal X."""
+    """Maximise <L, X> + c <Ã, X B̃ Xᵀ> over doubly stochastic block-diagonal X.
+
+    The gradient is affine in X, so it is carried along the steps: ∇(X + t(Q - X)) =
+    ∇X + t(∇Q - ∇X), and the curvature along Q - X is ½ <∇Q - ∇X, Q - X>."""
     ea = float((scorer.a.w != 0).sum())
     eb = float((scorer.b.w != 0).sum())
     lin = lay.phi / (3.0 * max(scorer.cmin, 1))
@@ -105,42 +178,26 @@ def _frank_wolfe(lay: _Layout, scorer: Scorer, x: FloatArray, iterations: int) -
     at = np.sign(lay.apad) * (0.5 + np.abs(lay.apad))
     bt = np.sign(lay.bpad) * (0.5 + np.abs(lay.bpad))
     c = 2.0 / (3.0 * max(ea + eb, 1.0))
-    a_s: Any
-    b_s: Any
-    a_st: Any
-    b_st: Any
-    if lay.n <= DENSE_BELOW:
-        a_s, b_s, a_st, b_st = at, bt, np.ascontiguousarray(at.T), np.ascontiguousarray(bt.T)
-    else:
-        a_s, b_s = sp.csr_matrix(at), sp.csr_matrix(bt)
-        a_st, b_st = sp.csr_matrix(at.T), sp.csr_matrix(bt.T)
-
-    def quad_grad(z: FloatArray) -> FloatArray:
-        # d/dZ <A, Z B Zᵀ> = A Z Bᵀ + Aᵀ Z B
-        zbt = np.asarray((b_s @ z.T).T)
-        zb = np.asarray((b_st @ z.T).T)
-        return np.asarray(a_s @ zbt) + np.asarray(a_st @ zb)
-
-    def quad(z: FloatArray, y: FloatArray) -> float:
-        # <A, Z B Yᵀ>
-        # = sum((A Y) ∘ (Z B)), never forming an n×n×n product
-        zb = np.asarray((b_st @ z.T).T)  # Z B
-        return float((np.asarray(a_s @ y) * zb).sum())
-
+    quad = _Quadratic(at, bt)
+    rows = np.arange(lay.n)
+    gx = quad.grad(x)
     for _ in range(iterations):
-        g = lin + c * quad_grad(x)
+        g = lin + c * gx
         perm = _lap_blocks(lay, g)
-        q = np.zeros_like(x)
-        q[np.arange(lay.n), perm] = 1.0
-        d = q - x
-        slope = float((g * d).sum())
+        slope = float(g[rows, perm].sum() - (g * x).sum())
         if slope <= 1e-9:
             break
-        curv = c * quad(d, d)
+        dg = quad.grad_perm(perm) - gx
+        curv = 0.5 * c * float(dg[rows, perm].sum() - (dg * x).sum())
         step = 1.0 if curv >= 0 else min(1.0, -slope / (2 * curv))
-        x = x + step * d
-        if step >= 1.0 and curv >= 0:
-            x = q
+        if step >= 1.0:
+            x = np.zeros_like(x)
+            x[rows, perm] = 1.0
+            gx = gx + dg
+        else:
+            x = (1.0 - step) * x
+            x[rows, perm] += step
+            gx = gx + step * dg
     return x
 
 
@@ -149,48 +206,70 @@ class _SwapState:
 
     def __init__(self, lay: _Layout, scorer: Scorer, perm: IntArray) -> None:
         self.lay, self.scorer = lay, scorer
-        self.pa = lay.apad > 0
-        self.na = lay.apad < 0
-        self.ea_sym = ((lay.apad != 0) | (lay.apad.T != 0)).astype(float)
         self.ea_sym = (lay.apad != 0).astype(float) + (lay.apad.T != 0).astype(float)
-        self.pa_f, self.na_f = self.pa.astype(float), self.na.astype(float)
+        self.a_rows, self.a_cols = np.nonzero(lay.apad)
+        self.a_vals = lay.apad[self.a_rows, self.a_cols]
+        self.b_rows, self.b_cols = np.nonzero(lay.bpad)
+        self.b_vals = lay.bpad[self.b_rows, self.b_cols]
         self.set(perm)
 
     def set(self, perm: IntArray) -> None:
         lay = self.lay
         self.perm = perm
         self.bp = lay.bpad[np.ix_(perm, perm)]
+        # B's edges where the permutation puts them, grouped by row and by column
+        inv = np.empty_like(perm)
+        inv[perm] = np.arange(lay.n)
+        self.bp_rows, self.bp_cols = inv[self.b_rows], inv[self.b_cols]
+        self.bp_by_row = _Grouped(self.bp_rows, lay.n)
+        self.bp_by_col = _Grouped(self.bp_cols, lay.n)
         self.u = (lay.ar & lay.br[perm]).astype(float)
-        self.pb_f = (self.bp > 0).astype(float)
-        self.nb_f = (self.bp < 0).astype(float)
         self.eb_sym = (self.bp != 0).astype(float) + (self.bp.T != 0).astype(float)
         u = self.u
+        ab = lay.apad * self.bp
         self.f = float(lay.phi[np.arange(lay.n), perm].sum())
-        self.matched = float((self.pa_f * self.pb_f).sum() + (self.na_f * self.nb_f).sum())
+        self.matched = float((ab > 0).sum())
         self.ea = float(u @ (lay.apad != 0) @ u)
         self.eb = float(u @ (self.bp != 0) @ u)
-        self.dot = float((lay.apad * self.bp).sum())
+        self.dot = float(ab.sum())
         self.value = overall_of(self.f, self.scorer.cmin, self.matched, self.ea, self.eb,
                                 self.dot, self.scorer.sq)
+
+    def _products(self, s: int, e: int, a_at: IntArray, a_key: IntArray, b_at: IntArray,
+                  b_by: _Grouped) -> tuple[FloatArray, FloatArray]:
+        """For i, j in [s, e): Σ_l [a_il b'_jl > 0] and Σ_l a_il b'_jl over the edges of
+        A at i and of B' at j that meet at l (rows: l a column; columns: l a row)."""
+        size = e - s
+        mine = np.flatnonzero((a_at >= s) & (a_at < e))
+        left, right = b_by.match(a_key[mine])
+        j = b_at[right]
+        keep = (j >= s) & (j < e)
+        left, right, j = mine[left[keep]], right[keep], j[keep]
+        cells = (a_at[left] - s) * size + (j - s)
+        prod = self.a_vals[left] * self.b_vals[right]
+        matched = np.bincount(cells, prod > 0, minlength=size * size).astype(float, copy=False)
+        dot = np.bincount(cells, prod, minlength=size * size).astype(float, copy=False)
+        return matched.reshape(size, size), dot.reshape(size, size)
 
     def gains(self, s: int, e: int) -> FloatArray:
         """Exact change of ``overall`` for swapping the partners of every i<j in [s, e)."""
         lay = self.lay
         blk = slice(s, e)
-        a = lay.apad
-        bp = self.bp
+        r_m, r_d = self._products(s, e, self.a_rows, self.a_cols, self.bp_rows, self.bp_by_col)
+        c_m, c_d = self._products(s, e, self.a_cols, self.a_rows, self.bp_cols, self.bp_by_row)
+        ab, bb = lay.apad[blk, blk], self.bp[blk, blk]
+        h1, h2 = ab * bb, ab * bb.T
 
-        def delta(xa: list[FloatArray], yb: list[FloatArray]) -> FloatArray:
-            r = sum(x[blk] @ y[blk].T for x, y in zip(xa, yb))
-            c = sum(x[:, blk].T @ y[:, blk] for x, y in zip(xa, yb))
-            h1 = sum(x[blk, blk] * y[blk, blk] for x, y in zip(xa, yb))
-            h2 = sum(x[blk, blk] * y[blk, blk].T for x, y in zip(xa, yb))
-            rd, cd = np.diag(r), np.diag(c)  # type: ignore[arg-type]
-            return (r + r.T - rd[:, None] - rd[None, :] + c + c.T - cd[:, None] - cd[None, :]  # type: ignore[no-any-return]
-                    + h1 + h1.T + h2 + h2.T)
+        def delta(r: FloatArray, c: FloatArray, h1: FloatArray, h2: FloatArray) -> FloatArray:
+            # swapping i and j exchanges rows i, j and columns i, j of B'; the cells where
+            # the exchanged rows and columns cross are counted once
+            rd, cd = np.diag(r), np.diag(c)
+            out: FloatArray = (r + r.T - rd[:, None] - rd[None, :] + c + c.T - cd[:, None]
+                               - cd[None, :] + h1 + h1.T + h2 + h2.T)
+            return out
 
-        d_matched = delta([self.pa_f, self.na_f], [self.pb_f, self.nb_f])
-        d_dot = delta([a], [bp])
+        d_matched = delta(r_m, c_m, (h1 > 0).astype(float), (h2 > 0).astype(float))
+        d_dot = delta(r_d, c_d, h1, h2)
         u = self.u
         ub = u[blk]
         ui, uj = ub[:, None], ub[None, :]
