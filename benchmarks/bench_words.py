@@ -87,8 +87,12 @@ def main() -> None:
         print("  no tools/*.yaml: skipped")
     else:
         start = time.perf_counter()
-        matcher = TextMatcher.fit(documents)
-        print(f"  {len(documents)} tools, fit in {time.perf_counter() - start:.2f} s (first fit imports scikit-learn)")
+        from router.encoders import DENSE_WEIGHT, available_encoder
+
+        encoder = available_encoder()  # the `embed` extra, when installed
+        matcher = TextMatcher.fit(documents, encoder=encoder, dense_weight=DENSE_WEIGHT if encoder else 0.0)
+        kind = "hybrid TF-IDF + MiniLM" if encoder else "TF-IDF"
+        print(f"  {len(documents)} tools, {kind}, fit in {time.perf_counter() - start:.2f} s (first fit imports scikit-learn)")
         best_in = []
         for label, keep in (("all", lambda i: True), ("holdout", lambda i: i.get("split") == "holdout")):
             top1 = top3 = n = 0

@@ -52,7 +52,11 @@ class MatcherCache:
 
                 documents = {tool_id: [tool.spec.summary, *tool.spec.examples]
                              for tool_id, tool in policy.tools.items()}
-                self._matcher = TextMatcher.fit(documents)
+                from .encoders import DENSE_WEIGHT, available_encoder
+
+                encoder = available_encoder()
+                self._matcher = TextMatcher.fit(documents, encoder=encoder,
+                                                dense_weight=DENSE_WEIGHT if encoder else 0.0)
             return self._matcher
 
 
