@@ -6,14 +6,12 @@ located message, no traceback); 3 an internal error (--debug shows the traceback
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Annotated, Any
 
 import typer
-from typing_extensions import Annotated
 
 from discern_cli.audit import audit_app, explain_command, outcome_command, store_for_route
 from discern_cli.beliefs import beliefs_app, converge
@@ -45,11 +43,11 @@ policy_app.command("test")(policy_test)
 policy_app.command("lint")(policy_lint)
 policy_app.command("diff")(policy_diff)
 
-PolicyOption = Annotated[Optional[Path], typer.Option(
+PolicyOption = Annotated[Path | None, typer.Option(
     "--policy", "-p", envvar="DISCERN_POLICY", help="Policy file (default: the shipped default policy).",
     dir_okay=False)]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")]
-AuditOption = Annotated[Optional[Path], typer.Option(
+AuditOption = Annotated[Path | None, typer.Option(
     "--audit", envvar="DISCERN_AUDIT", help="Audit store file (default: the user data location).")]
 NoAuditFlag = Annotated[bool, typer.Option("--no-audit", help="Do not record this decision (or set DISCERN_NO_AUDIT=1).")]
 
@@ -73,7 +71,7 @@ def main_options(
         os.environ["DISCERN_DEBUG"] = "1"
 
 
-def load_router(policy: Optional[Path], audit: Optional[Path], no_audit: bool = True) -> Any:
+def load_router(policy: Path | None, audit: Path | None, no_audit: bool = True) -> Any:
     """A Router for the chosen policy that records into the chosen store, unless
     recording is off (--no-audit or DISCERN_NO_AUDIT=1)."""
     from router import Router
@@ -81,7 +79,7 @@ def load_router(policy: Optional[Path], audit: Optional[Path], no_audit: bool = 
     return Router.load(policy, audit=store_for_route(audit, no_audit))
 
 
-def gather_context(router: Any, assignments: List[str], context_file: Optional[str]) -> dict[str, Any]:
+def gather_context(router: Any, assignments: list[str], context_file: str | None) -> dict[str, Any]:
     """The context from --context FILE (or - for standard input) and --set pairs; --set wins."""
     from router.contexts import locate_context_errors, parse_assignments, read_context_file, read_context_text
 
@@ -100,8 +98,8 @@ def gather_context(router: Any, assignments: List[str], context_file: Optional[s
 @app.command()
 @guarded
 def route(
-    assignments: Annotated[List[str], typer.Option("--set", "-s", help="feature=value (repeatable).")] = [],  # noqa: B006 - typer reads the default
-    context_file: Annotated[Optional[str], typer.Option("--context", "-c", help="YAML or JSON context file, or - for standard input.")] = None,
+    assignments: Annotated[list[str], typer.Option("--set", "-s", help="feature=value (repeatable).")] = [],  # noqa: B006 - typer reads the default
+    context_file: Annotated[str | None, typer.Option("--context", "-c", help="YAML or JSON context file, or - for standard input.")] = None,
     policy: PolicyOption = None,
     as_json: JsonFlag = False,
     audit: AuditOption = None,
@@ -177,7 +175,7 @@ def tools_show(tool_id: Annotated[str, typer.Argument(help="A tool id, e.g. prem
 
 @policy_app.command("check")
 @guarded
-def policy_check(files: Annotated[List[Path], typer.Argument(help="Policy files to check.")],
+def policy_check(files: Annotated[list[Path], typer.Argument(help="Policy files to check.")],
                  as_json: JsonFlag = False) -> None:
     """Check policy files and the tool files they use; report every problem at once.
 
@@ -221,7 +219,7 @@ def policy_check(files: Annotated[List[Path], typer.Argument(help="Policy files 
 
 @policy_app.command("schema")
 @guarded
-def policy_schema(kind: Annotated[Optional[str], typer.Argument(help="tool or policy (default: both).")] = None) -> None:
+def policy_schema(kind: Annotated[str | None, typer.Argument(help="tool or policy (default: both).")] = None) -> None:
     """Print the JSON Schema of each file kind, for editors that validate as you type.
 
     Example: discern policy schema tool > tool.schema.json

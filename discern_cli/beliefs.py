@@ -7,7 +7,7 @@ fast.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, List, Optional
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -35,7 +35,7 @@ beliefs_app = typer.Typer(
 @beliefs_app.command("check")
 @guarded
 def check(
-    files: List[Path] = typer.Argument(..., help="Belief-system YAML files."),
+    files: list[Path] = typer.Argument(..., help="Belief-system YAML files."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Validate belief-system files; every problem is reported with file, line and column.
@@ -178,13 +178,13 @@ def _report(result: Comparison) -> None:
 def converge(
     a: Path = typer.Argument(..., help="First belief-system file."),
     b: Path = typer.Argument(..., help="Second belief-system file."),
-    mapping: Optional[Path] = typer.Option(None, "--mapping", "-m", help="Judge this mapping file."),
+    mapping: Path | None = typer.Option(None, "--mapping", "-m", help="Judge this mapping file."),
     search: bool = typer.Option(False, "--search", help="Find a mapping (the default without --mapping)."),
     null: int = typer.Option(99, "--null", min=1, max=100_000, help="Samples in each null."),
     seed: int = typer.Option(0, "--seed", help="Seed for nulls, search and robustness draws."),
     draws: int = typer.Option(200, "--draws", min=0, max=100_000, help="Robustness draws."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="Draw both maps to FILE.svg (.png needs matplotlib)."),
+    plot: Path | None = typer.Option(None, "--plot", help="Draw both maps to FILE.svg (.png needs matplotlib)."),
 ) -> None:
     """Measure how far two belief systems agree under a mapping, and how much of that
     agreement the freedom of choosing the mapping would produce between unrelated systems.

@@ -8,7 +8,8 @@ import json
 import os
 import sys
 import traceback
-from typing import Any, Callable, NoReturn, TypeVar
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console

@@ -7,13 +7,12 @@
 
 from __future__ import annotations
 
+from ._version import __version__
 from .decision import Decision, Inferred, explain_dict
 from .errors import AuditError, ConditionError, ContextError, DiscernError, Location, Problem, SpecError
 from .loader import default_policy_path, load_policy, load_tool
 from .policy import Policy
 from .router import Router
-
-from ._version import __version__
 
 __all__ = [
     "AuditError", "ConditionError", "ContextError", "Decision", "DiscernError", "Inferred", "Location",

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import functools
 import operator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Union
+from typing import Any
 
 from .errors import ConditionError, Location, closest
 from .features import Feature, FeatureSet, Value
 
-Truth = Union[bool, None]
+Truth = bool | None
 Test = Callable[[Mapping[str, Value]], Truth]
 Locate = Callable[[int, int], Location]
 
@@ -93,7 +94,7 @@ class Member(Node):
 
 @dataclass(frozen=True, eq=False)
 class Not(Node):
-    operand: "Condition"
+    operand: Condition
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Not) and other.operand == self.operand
@@ -107,7 +108,7 @@ class Junction(Node):
     """``and`` / ``or`` over two or more operands."""
 
     op: str
-    operands: tuple["Condition", ...]
+    operands: tuple[Condition, ...]
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Junction) and (other.op, other.operands) == (self.op, self.operands)
@@ -116,7 +117,7 @@ class Junction(Node):
         return hash((self.op, self.operands))
 
 
-Condition = Union[Flag, Compare, Member, Not, Junction]
+Condition = Flag | Compare | Member | Not | Junction
 
 
 def features_of(cond: Condition) -> frozenset[str]:

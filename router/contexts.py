@@ -3,8 +3,8 @@ entry located."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from .errors import ContextError, Location, Problem, closest
 from .features import FeatureSet

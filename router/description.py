@@ -8,8 +8,9 @@ fires whatever the context says: a missed crisis is the worst error Discern can 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .decision import Inferred
 from .errors import ContextError
@@ -45,7 +46,7 @@ class MatcherCache:
         self._lock = threading.Lock()
         self._matcher: TextMatcher | None = None
 
-    def get(self, policy: Policy) -> "TextMatcher":
+    def get(self, policy: Policy) -> TextMatcher:
         with self._lock:
             if self._matcher is None:
                 from .matching import TextMatcher
@@ -61,11 +62,11 @@ class MatcherCache:
 
 
 def read_description(policy: Policy, checked: Mapping[str, Value], given: Mapping[str, object],
-                     matcher: Callable[[], "TextMatcher"]) -> DescriptionReading:
+                     matcher: Callable[[], TextMatcher]) -> DescriptionReading:
     """The context with what the description says added (``checked`` is the typed context
     given; ``given`` the raw one, to tell a given false from an absent value)."""
-    from .words import check_description, is_probably_english, read_features
     from .screen import screen_text
+    from .words import check_description, is_probably_english, read_features
 
     context = dict(checked)
     reading = DescriptionReading(context)

@@ -10,8 +10,9 @@ CPU-only build.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 # How much the encoder counts beside TF-IDF's word and character similarities.
 DENSE_WEIGHT = 1.0

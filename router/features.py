@@ -4,8 +4,9 @@ against them."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Literal, Mapping, Union
+from typing import Literal
 
 from .errors import ContextError, Problem, closest
 
@@ -14,7 +15,7 @@ FEATURE_KINDS: tuple[FeatureKind, ...] = ("category", "ordinal", "number", "inte
 
 # A checked value as the condition code sees it: ordinals become their level's index
 # so that `stakes >= high` is one integer comparison.
-Value = Union[bool, int, float, str]
+Value = bool | int | float | str
 
 _TRUE = {"true", "yes", "y", "1", "on"}
 _FALSE = {"false", "no", "n", "0", "off"}

@@ -9,8 +9,9 @@ import glob
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -18,9 +19,9 @@ from ._version import __version__
 from .conditions import CompiledCondition, compile_condition, compile_tree, parse, tree_from_data, tree_to_data
 from .errors import ConditionError, Location, Problem, SpecError, closest
 from .features import FeatureSet, merged
+from .loadcache import LoadCache, cache_path
 from .policy import Clause, CompiledTool, GuardRule, Policy
 from .spec import AuditSettings, PolicySpec, ToolSpec
-from .loadcache import LoadCache, cache_path
 from .yamlsource import SourceDoc, load_yaml, parse_yaml, read_text
 
 M = TypeVar("M", bound=BaseModel)

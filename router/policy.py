@@ -4,8 +4,9 @@ immutable, so one Router can be shared between threads."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Mapping
+from typing import Literal
 
 from .conditions import Test
 from .errors import Location, Problem

@@ -289,7 +289,7 @@ def render_results(results: list[SuiteResult], seconds: float) -> str:
     failures = [(suite, r) for suite in results for r in suite.results if not r.passed]
     if failures:
         lines += ["", "=" * 30 + " FAILURES " + "=" * 30]
-        for suite, failure in failures:
+        for _suite, failure in failures:
             lines.append(f"___ {failure.name} ___")
             lines.append(f"{failure.location}: case `{failure.name}`")
             lines += [f"  {message}" for message in failure.failures]

@@ -4,8 +4,9 @@ record). Holds no mutable state of its own, so one Router can serve many threads
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .decision import Decision, decide
 from .description import DESCRIPTION, MatcherCache, read_description
@@ -25,13 +26,13 @@ class Router:
     >>> d.tool, d.confident, d.robust, d.unknowns
     """
 
-    def __init__(self, policy: Policy, audit: "AuditStore | None" = None) -> None:
+    def __init__(self, policy: Policy, audit: AuditStore | None = None) -> None:
         self.policy = policy
         self.audit = audit
         self._matchers = MatcherCache()
 
     @classmethod
-    def load(cls, policy: str | os.PathLike[str] | None = None, *, audit: Any = None) -> "Router":
+    def load(cls, policy: str | os.PathLike[str] | None = None, *, audit: Any = None) -> Router:
         """A Router for a policy file (default: the shipped default policy). ``audit``, a
         path or a store, makes every ``route`` record its decision."""
         compiled = load_policy(Path(policy) if policy is not None else None)

@@ -8,8 +8,9 @@ truths) and listed only when an explanation asks for it, so routing stays cheap.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Sequence, Union
+from typing import Literal
 
 from .conditions import Truth
 from .features import Value
@@ -37,7 +38,7 @@ class Contribution:
         return out
 
 
-Reason = Union[Clause, Contribution]
+Reason = Clause | Contribution
 
 
 @dataclass(slots=True)

@@ -4,7 +4,7 @@ rejected so that a misspelt key is an error, not a silently ignored line."""
 from __future__ import annotations
 
 import re
-from typing import Literal, Optional, Union
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -23,15 +23,15 @@ class FeatureSpec(Strict):
     """One feature of a policy's context schema."""
 
     type: FeatureKind = Field(description="category | ordinal | number | integer | boolean | text")
-    levels: Optional[list[str]] = Field(None, description="the levels, in order for an ordinal")
-    min: Optional[float] = Field(None, description="smallest allowed value (numbers)")
-    max: Optional[float] = Field(None, description="largest allowed value (numbers)")
-    unit: Optional[str] = Field(None, description="the unit of a number, e.g. minutes")
-    question: Optional[str] = Field(None, description="the question a consultation asks")
-    help: Optional[str] = Field(None, description="what the answers mean")
+    levels: list[str] | None = Field(None, description="the levels, in order for an ordinal")
+    min: float | None = Field(None, description="smallest allowed value (numbers)")
+    max: float | None = Field(None, description="largest allowed value (numbers)")
+    unit: str | None = Field(None, description="the unit of a number, e.g. minutes")
+    question: str | None = Field(None, description="the question a consultation asks")
+    help: str | None = Field(None, description="what the answers mean")
 
     @model_validator(mode="after")
-    def _levels_fit_the_type(self) -> "FeatureSpec":
+    def _levels_fit_the_type(self) -> FeatureSpec:
         if self.type in ("category", "ordinal"):
             if not self.levels or len(self.levels) < 2:
                 raise ValueError(f"a {self.type} feature needs at least two `levels`")
@@ -74,12 +74,12 @@ class Limitation(Strict):
     id: str = Field(pattern=ID_PATTERN)
     when: str
     severity: Literal["exclude", "penalty"]
-    weight: Optional[float] = Field(None, gt=0, le=100)
+    weight: float | None = Field(None, gt=0, le=100)
     why: str
     sources: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _weight_fits_severity(self) -> "Limitation":
+    def _weight_fits_severity(self) -> Limitation:
         if self.severity == "penalty" and self.weight is None:
             raise ValueError("a `penalty` limitation needs a `weight`")
         if self.severity == "exclude" and self.weight is not None:
@@ -95,7 +95,7 @@ class FailureMode(Strict):
 
 class Cost(Strict):
     minutes: float = Field(ge=0)
-    range: Optional[tuple[float, float]] = None
+    range: tuple[float, float] | None = None
     effort: Literal["low", "medium", "high"] = "medium"
 
 
@@ -104,7 +104,7 @@ class Evidence(Strict):
     citation: str
     kind: Literal["meta-analysis", "rct", "field", "lab", "expert", "theory", "traditional"]
     strength: Literal["strong", "moderate", "weak", "mixed"]
-    finding: Optional[str] = None
+    finding: str | None = None
 
 
 class ToolSpec(Strict):
@@ -118,12 +118,12 @@ class ToolSpec(Strict):
     capabilities: list[Capability] = Field(default_factory=list)
     limitations: list[Limitation] = Field(default_factory=list)
     failure_modes: list[FailureMode] = Field(default_factory=list)
-    cost: Optional[Cost] = None
+    cost: Cost | None = None
     evidence: list[Evidence] = Field(default_factory=list)
     examples: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _clause_ids_are_unique(self) -> "ToolSpec":
+    def _clause_ids_are_unique(self) -> ToolSpec:
         seen: set[str] = set()
         clauses: list[Capability | Limitation] = [*self.capabilities, *self.limitations]
         for clause in clauses:
@@ -141,15 +141,15 @@ class Rule(Strict):
 
     id: str = Field(pattern=ID_PATTERN)
     when: str
-    require: Optional[str] = None
-    forbid: Optional[Union[str, list[str]]] = None
-    prefer: Optional[str] = None
+    require: str | None = None
+    forbid: str | list[str] | None = None
+    prefer: str | None = None
     priority: int = 0
     locked: bool = False
     reason: str
 
     @model_validator(mode="after")
-    def _one_action(self) -> "Rule":
+    def _one_action(self) -> Rule:
         given = [name for name in ("require", "forbid", "prefer") if getattr(self, name)]
         if len(given) != 1:
             raise ValueError("a rule takes exactly one of `require`, `forbid` or `prefer`")
@@ -186,14 +186,14 @@ class PolicySpec(Strict):
 
     name: str
     version: str = "0"
-    description: Optional[str] = None
-    extends: Optional[str] = None
+    description: str | None = None
+    extends: str | None = None
     features: dict[str, FeatureSpec] = Field(default_factory=dict)
     tools: list[str] = Field(default_factory=list, description="tool spec files, relative to this file; globs allowed")
     rules: list[Rule] = Field(default_factory=list)
-    thresholds: Optional[Thresholds] = None
-    fallback: Optional[str] = None
-    audit: Optional[AuditSettings] = None
+    thresholds: Thresholds | None = None
+    fallback: str | None = None
+    audit: AuditSettings | None = None
 
     @field_validator("version", mode="before")
     @classmethod

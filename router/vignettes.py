@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,8 +23,8 @@ class Vignette(BaseModel):
     context: dict[str, Any]
     acceptable: list[str] = Field(min_length=1)
     forbidden: list[str] = Field(default_factory=list)
-    principle: Optional[str] = None
-    source: Optional[str] = None
+    principle: str | None = None
+    source: str | None = None
 
 
 class Suite(BaseModel):

@@ -9,16 +9,17 @@ only YAML's safe scalar types are built.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Union
+from typing import Any
 
 import yaml
 import yaml.constructor
 
 from .errors import Location, Problem, SpecError
 
-PathKey = tuple[Union[str, int], ...]
+PathKey = tuple[str | int, ...]
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 100_000

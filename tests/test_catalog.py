@@ -4,19 +4,17 @@ vignettes, the routing principles over random situations, and every tool reachab
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from conftest import DATA, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from router import Router, load_policy
 from router.vignettes import load_suite, run_suite
-
-from conftest import DATA, ROOT
 
 CATALOG_IDS = """decision-matrix expected-value reference-class fermi-estimate bayesian-update premortem
 consider-the-opposite devils-advocate satisfice trust-intuition safe-to-fail-probe act-to-stabilize checklist

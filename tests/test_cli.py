@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import DATA, ROOT
 from typer.testing import CliRunner
 
 from cli import app
-from conftest import DATA, ROOT
 
 runner = CliRunner()
 POLICY = str(DATA / "engine" / "policy.yaml")

@@ -8,12 +8,11 @@ import sys
 from typing import Any
 
 import pytest
+from conftest import DATA, ROOT
 from typer.testing import CliRunner
 
 from router import ContextError, Router
 from router.vignettes import load_suite
-
-from conftest import DATA, ROOT
 
 CRISIS = "I've decided tonight is when I stop being a burden to everyone, I know how I'll do it"
 

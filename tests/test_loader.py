@@ -8,11 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import DATA
 
 from router import SpecError, load_policy
 from router.errors import Location
-
-from conftest import DATA
 
 
 @pytest.fixture

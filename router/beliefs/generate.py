@@ -5,7 +5,7 @@ Used by the unrelated-systems null, by the calibration tests and by the benchmar
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

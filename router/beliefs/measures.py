@@ -17,8 +17,8 @@ Figures for a mapping between systems A and B (m mapped pairs):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import numpy.typing as npt

@@ -7,9 +7,10 @@ of another, one-to-one, possibly partially.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Sequence, Union
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -56,7 +57,7 @@ class BeliefSystemSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, title="belief system")
 
     name: str = Field(min_length=1)
-    version: Union[str, int, float, None] = None
+    version: str | int | float | None = None
     description: str | None = None
     sources: list[str] = Field(default_factory=list, description="what the model is a reading of")
     concepts: list[ConceptSpec] = Field(default_factory=list)
