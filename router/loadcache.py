@@ -17,20 +17,20 @@ from typing import Any
 from .yamlsource import Mark, SourceDoc
 
 FORMAT = 1
-MAX_DOCS = 400
-MAX_TREES = 5000
 
 
-def cache_path() -> Path | None:
+def cache_path(policy: Path) -> Path | None:
+    """The cache file for one policy file: small, so reading it costs little."""
     if os.environ.get("DISCERN_NO_CACHE", "") not in ("", "0"):
         return None
+    name = "load-" + hashlib.sha256(str(policy.resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:20] + ".json"
     explicit = os.environ.get("DISCERN_CACHE_DIR")
     if explicit:
-        return Path(explicit) / "load-cache.json"
+        return Path(explicit) / name
     try:
         import platformdirs
 
-        return Path(platformdirs.user_cache_dir("discern")) / "load-cache.json"
+        return Path(platformdirs.user_cache_dir("discern")) / name
     except Exception:  # noqa: BLE001 - no cache is better than no start
         return None
 
@@ -122,13 +122,13 @@ class LoadCache:
         self.changed = True
 
     def save(self) -> None:
-        """Write the cache back; past a size bound, keep only what this load used."""
-        if self.path is None or not self.changed:
+        """Write back what this load used (a cache file serves one policy, so what it did
+        not use is stale)."""
+        unused = len(self.docs) > len(self.used_docs) or len(self.trees) > len(self.used_trees)
+        if self.path is None or not (self.changed or unused):
             return
-        docs, trees = self.docs, self.trees
-        if len(docs) > MAX_DOCS or len(trees) > MAX_TREES:
-            docs = {k: v for k, v in docs.items() if k in self.used_docs}
-            trees = {k: v for k, v in trees.items() if k in self.used_trees}
+        docs = {k: v for k, v in self.docs.items() if k in self.used_docs}
+        trees = {k: v for k, v in self.trees.items() if k in self.used_trees}
         payload = {"format": FORMAT, "version": self.version, "docs": docs, "trees": trees}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

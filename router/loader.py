@@ -277,7 +277,7 @@ def load_policy(path: Path | str | None = None) -> Policy:
     if not path.exists():
         raise SpecError(f"policy file not found: `{path}`", at=Location(str(path)))
     problems: list[Problem] = []
-    cache = LoadCache(cache_path(), _cache_version())
+    cache = LoadCache(cache_path(path), _cache_version())
     chain = _chain(path, problems, cache)
     if any(p.severity == "error" for p in problems):
         raise SpecError(problems=problems)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 if str(ROOT) not in sys.path:  # the command line module lives at the top of the checkout
     sys.path.insert(0, str(ROOT))
+# Keep the load cache of the test run apart from the user's (and start it empty).
+os.environ["DISCERN_CACHE_DIR"] = tempfile.mkdtemp(prefix="discern-test-cache-")
 
 
 @pytest.fixture

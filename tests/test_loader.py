@@ -179,7 +179,7 @@ def test_load_cache_gives_the_same_policy_and_the_same_located_errors(workspace:
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DISCERN_CACHE_DIR", str(tmp_path / "cache"))
     cold = load_policy(workspace / "policy.yaml")
-    assert (tmp_path / "cache" / "load-cache.json").exists()
+    assert len(list((tmp_path / "cache").glob("load-*.json"))) == 1
     warm = load_policy(workspace / "policy.yaml")
     assert warm.hash == cold.hash and list(warm.tools) == list(cold.tools)
     assert [c.location for c in warm.tools["matrix"].clauses] == [c.location for c in cold.tools["matrix"].clauses]
@@ -191,5 +191,9 @@ def test_load_cache_gives_the_same_policy_and_the_same_located_errors(workspace:
 
 def test_a_damaged_cache_is_ignored(workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DISCERN_CACHE_DIR", str(tmp_path))
-    (tmp_path / "load-cache.json").write_text('{"format": 1, "version": "x", "docs": [1, 2')
+    load_policy(workspace / "policy.yaml")
+    [cache] = list(tmp_path.glob("load-*.json"))
+    cache.write_text('{"format": 1, "version": "x", "docs": [1, 2')
+    assert load_policy(workspace / "policy.yaml").name == "engine-test"
+    cache.write_text(cache.read_text()[:0] + '{"format": 1, "version": "' + "0" + '", "docs": {"k": {"data": 1}}}')
     assert load_policy(workspace / "policy.yaml").name == "engine-test"
