@@ -14,7 +14,7 @@ from rich.table import Table
 
 from router.errors import DiscernError
 
-from .common import EXIT_CODES_HELP, console, emit_json, err_console, guarded
+from .common import EXIT_CODES_HELP, console, emit_json, err_console, guarded, working
 
 if TYPE_CHECKING:
     from router.beliefs import Comparison
@@ -201,7 +201,9 @@ def converge(
     sa = load_belief_system(a)
     sb = load_belief_system(b)
     m = load_mapping(mapping, sa, sb) if mapping is not None else None
-    result = compare(sa, sb, m, null=null, seed=seed, draws=draws)
+    stage = "searching for a mapping, then " if m is None else ""
+    with working(f"{stage}sampling {null} random mappings and {null} unrelated systems, {draws} robustness draws"):
+        result = compare(sa, sb, m, null=null, seed=seed, draws=draws)
     if m is None and not search:
         result = _note_default_search(result)
     if plot is not None:

@@ -82,3 +82,13 @@ def emit_json(obj: Any) -> None:
     """Print one JSON object on stdout, nothing else."""
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
     sys.stdout.flush()
+
+
+def working(message: str) -> Any:
+    """A spinner on standard error while long work runs (silent when not a terminal, so
+    scripts and --json output stay clean)."""
+    import contextlib
+
+    if not err_console.is_terminal:
+        return contextlib.nullcontext()
+    return err_console.status(message, spinner="dots")

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from discern_cli.common import EXIT_CODES_HELP, EXIT_FOUND, console, emit_json, guarded
+from discern_cli.common import EXIT_CODES_HELP, EXIT_FOUND, console, emit_json, guarded, working
 
 PolicyOption = Annotated[Path | None, typer.Option(
     "--policy", "-p", envvar="DISCERN_POLICY", dir_okay=False,
@@ -107,7 +107,8 @@ def policy_lint(
     from router.lint import lint_policy, severity_rank
 
     severity_rank(fail_on)
-    report = lint_policy(load_policy(file), seed=seed)
+    with working("searching the schema's domain for tools that can never win"):
+        report = lint_policy(load_policy(file), seed=seed)
     blocking = report.at_or_above(fail_on)
     if as_json:
         emit_json({**report.to_dict(), "fail_on": fail_on, "ok": not blocking})
@@ -153,7 +154,8 @@ def policy_diff(
         found = diff_policies(before, after, read_contexts(contexts, [before, after]),
                               source=f"contexts from {contexts}")
     else:
-        found = diff_sampled(before, after, sample, seed)
+        with working(f"routing {sample} sampled contexts under both policies"):
+            found = diff_sampled(before, after, sample, seed)
     if as_json:
         emit_json(found.to_dict())
     else:
