@@ -15,17 +15,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _contexts import CONTEXTS
 
 from router import Router
 from router.audit import SqliteAuditStore
-
-CONTEXTS = [
-    {"goal": "decide", "stakes": "high", "reversibility": "irreversible", "emotional_intensity": 8},
-    {"goal": "cope", "controllability": "none", "emotional_intensity": 6},
-    {"goal": "plan", "stakes": "moderate", "controllability": "full", "time_available": 90},
-    {"goal": "understand", "uncertainty": "risk", "data_available": "plenty", "time_available": 30},
-    {"goal": "decide"},
-]
 
 
 def rate(router: Router, n: int) -> float:
