@@ -4,7 +4,9 @@ description, if any, opens the consultation). Prints how often the consultation 
 the tool that routing with all of the vignette's features picks, and how many questions
 it took.
 
-Target: agreement >= 95 %, median <= 5 questions.
+Target: agreement >= 95 %, median <= 5 questions. The budget lines show the trade-off
+between the question budget and agreement; budget 20 is, in practice, no budget: the
+interview ends by itself there.
 
     python benchmarks/bench_consult.py [--budget N] [--cases]
 """
@@ -15,6 +17,7 @@ import argparse
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +43,7 @@ class KnowingConsultation(Consultation):
 
 
 def measure(router: Router, cases: list[dict[str, Any]], budget: int, knowing: bool = False) -> dict[str, Any]:
-    agree, counts, misses, seconds = 0, [], [], 0.0
+    agree, counts, misses, seconds, reasons = 0, [], [], 0.0, Counter()
     for case in cases:
         context = case["context"]
         full = router.route(context).tool
@@ -56,11 +59,13 @@ def measure(router: Router, cases: list[dict[str, Any]], budget: int, knowing: b
         tool = c.conclude().tool
         seconds += time.perf_counter() - start
         counts.append(len(c.questions_asked))
+        reasons[c.stop_reason] += 1
         if tool == full:
             agree += 1
         else:
             misses.append((case["id"], full, tool, c.questions_asked))
     return {"agreement": agree / len(cases), "median": statistics.median(counts), "max": max(counts),
+            "mean": statistics.mean(counts), "stops": dict(reasons.most_common()),
             "misses": misses, "ms_per_question": 1000 * seconds / max(1, sum(counts)), "n": len(cases)}
 
 
@@ -74,11 +79,14 @@ def main() -> None:
     result = measure(router, cases, args.budget)
     print(f"vignettes: {result['n']} (tests/data/vignettes_public.yaml), budget {args.budget} questions")
     print(f"agreement with routing on every feature: {result['agreement']:.1%}  (target >= 95%)")
-    print(f"questions: median {result['median']:g}, max {result['max']}  (target: median <= 5)")
+    print(f"questions: median {result['median']:g}, max {result['max']}, mean {result['mean']:.2f}  "
+          f"(target: median <= 5)")
+    print("stopped because: " + ", ".join(f"{reason} {n}" for reason, n in result["stops"].items()))
     print(f"time: {result['ms_per_question']:.1f} ms per question")
-    for budget in sorted({4, 5, 6, 8, 10, 12} - {args.budget}):
+    for budget in sorted({4, 5, 6, 8, 10, 12, 20} - {args.budget}):
         other = measure(router, cases, budget)
-        print(f"  budget {budget:>2}: agreement {other['agreement']:.1%}, median {other['median']:g}, max {other['max']}")
+        print(f"  budget {budget:>2}: agreement {other['agreement']:.1%}, median {other['median']:g}, "
+              f"max {other['max']}, mean {other['mean']:.2f}")
     for budget in (5, 6, 20):
         ref = measure(router, cases, budget, knowing=True)
         print(f"  reference, asking only what the vignette gives (+ safety), budget {budget:>2}: "

@@ -25,7 +25,9 @@ CONSULT_HELP = f"""Talk it through: Discern asks only the questions whose answer
 tool fits, then says what to do now and why.
 
 It asks about safety first, offers what it read from your description for you to confirm,
-and stops as soon as the choice is settled, or after at most {DEFAULT_BUDGET} questions
+asks what you are most likely to know (what you need, how strongly you feel it, what is at
+stake, how much time there is, whether it can be undone) before the rest, and stops as soon
+as no answer still open could change the choice, or after at most {DEFAULT_BUDGET} questions
 (--max-questions). Every question can be answered "?" (don't know) or skipped (Enter).
 Ctrl-C stops at any point and records nothing.
 

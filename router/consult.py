@@ -1,14 +1,17 @@
 """The consultation: an interview that asks only what could change the choice.
 
 A ``Consultation`` wraps a Router. It may start from a description in the person's own
-words; then, one question at a time, it asks a feature whose answer would change the recommended
-tool (trying each feature's possible answers against the policy), the most decisive first,
-offers values read from the description for confirmation instead of asking them cold,
-asks about safety first, and stops as soon as the choice is settled:
+words; then, one question at a time, it asks a feature with an answer that would change the
+recommended tool (trying each feature's possible answers against the answers so far). It asks
+about safety first, offers values read from the description for confirmation instead of asking
+them cold, then asks the core of the situation (what a person nearly always can answer) before
+the rest, each by the expected value of asking (the chance that the answer changes the tool
+times the chance that the person can answer), and stops as soon as the choice is settled:
 
 - ``safety``: a risk of harm was raised (by an answer or by the description);
-- ``robust``: no missing answer could change the tool;
-- ``settled``: what could still change it was answered "don't know" or skipped;
+- ``robust``: no missing answer could change the tool (the decision's bounds);
+- ``settled``: no feature still askable has an answer that would change the tool (what could
+  was answered "don't know" or skipped, or only a combination of answers could);
 - ``budget``: the question budget is spent.
 
 Nothing is recorded while the interview runs (the probes use a router without a store);
@@ -42,12 +45,21 @@ SAFETY_FEATURE = "safety_risk"
 SAFETY_TOOL = "seek-professional-help"
 DESCRIPTION = "description"
 
+# The chance that a person can answer a feature's question, before asking: a product prior
+# (people nearly always know what they need, how strongly they feel, what is at stake, how
+# much time there is and whether it can be undone), not a fit to any test data. Features
+# not listed get a chance that falls along the policy's schema order.
+ANSWERABLE: dict[str, float] = {
+    "goal": 0.95, "emotional_intensity": 0.95, "stakes": 0.9, "time_available": 0.9, "reversibility": 0.85,
+}
+CORE = 0.8  # features at least this likely to be answered are asked before the rest
+
 StopReason = Literal["safety", "robust", "settled", "budget"]
 
 STOP_REASONS: dict[str, str] = {
     "safety": "a risk of harm was raised, so safety comes before anything else",
     "robust": "no answer still missing could change the choice",
-    "settled": "what could still change the choice is not known, so asking more would not help",
+    "settled": "no answer to a question still open would change the choice, so asking more would not help",
     "budget": "the question budget is spent",
 }
 
@@ -347,6 +359,7 @@ class Consultation:
         self._values: dict[str, list[Value]] = {
             f.name: representative_values(f, self._thresholds.get(f.name, ())) for f in self.policy.features}
         self._safety = safety_feature(self.policy)
+        self._order = {f.name: i for i, f in enumerate(self.policy.features) if f.kind != "text"}
         self._readings: dict[str, Inferred] = {}
         if self.description is not None:
             for item in self._route({DESCRIPTION: self.description}).inferred:
@@ -470,35 +483,47 @@ class Consultation:
         changed = sum(1 for v in values if self._route(self.context({name: v})).tool != current)
         return changed, len(values)
 
-    def _most_decisive(self, decision: Decision) -> str | None:
-        """The askable feature most worth asking: among those with an answer that changes the
-        tool now, the most decisive by the decision's bounds (``unknowns`` order: the weight
-        at stake), then the one whose answers change it most often; failing any such, the most
-        decisive askable unknown (its answer could change the tool together with others'); None
-        when nothing askable could change it.
+    def answerable(self, name: str) -> float:
+        """The prior chance that a person can answer the feature's question: high for the
+        core of the situation (what they need, how strongly they feel it, what is at stake,
+        how much time there is, whether it can be undone), lower down the schema's order."""
+        known = ANSWERABLE.get(name)
+        if known is not None:
+            return known
+        order = self._order.get(name, len(self._order))
+        return 0.5 - 0.25 * order / max(1, len(self._order) - 1)
 
-        The bounds come first because a share of answers misjudges numbers: "8 or more out of
-        10" is a small share of the scale and often the answer that matters most."""
-        unknowns = [n for n in decision.unknowns if n in self.policy.features and self._askable(n)]
-        rank = {name: i for i, name in enumerate(unknowns)}
+    def worth(self, name: str) -> float:
+        """The expected value of asking: the chance that the answer changes the recommended
+        tool (the share of its answers that change it now) times the chance that the person
+        can answer. 0 when no answer of it changes the tool."""
+        changed, tried = self.flips(name)
+        if not changed:
+            return 0.0
+        return (changed / tried) * (1.0 if self._confirmable(name) else self.answerable(name))
+
+    def _most_decisive(self, decision: Decision) -> str | None:
+        """The askable feature most worth asking: a reading of the words whose alternatives
+        would change the tool is confirmed first (the choice rests on it, and a yes is cheap);
+        then the core of the situation (the features a person nearly always can answer,
+        ``CORE``), then the rest, each group by the expected value of asking (``worth``), so
+        that the screens a person often cannot answer come after what they can. Only a
+        feature with an answer that changes the tool now is askable (an exact single-feature
+        flip, not the decision's bounds): None when there is none."""
         candidates = [f.name for f in self.policy.features
                       if self._askable(f.name) and (f.name not in decision.context or self._confirmable(f.name))
                       and not self._settled_by_words(f.name)]
         best: tuple[float, ...] | None = None
         chosen: str | None = None
         for order, name in enumerate(candidates):
-            changed, tried = self.flips(name)
-            if not changed:
+            value = self.worth(name)
+            if value <= 0:
                 continue
-            # a reading of the words that matters is confirmed before anything is asked cold:
-            # the choice rests on it, and it is the answer most likely to be wrong
-            position = -1 if self._confirmable(name) else rank.get(name, len(rank))
-            key = (-position, changed / tried, -order)
+            core = self._confirmable(name) or self.answerable(name) >= CORE
+            key = (float(self._confirmable(name)), float(core), value, -order)
             if best is None or key > best:
                 best, chosen = key, name
-        if chosen is not None:
-            return chosen
-        return unknowns[0] if unknowns else None
+        return chosen
 
     def _ask(self, name: str, *, confirm: bool) -> Question:
         feature = self.policy.features[name]
@@ -664,7 +689,7 @@ def consult(router: Router, answers: Mapping[str, object], *, budget: int = DEFA
 
 
 __all__ = [
-    "CONFIRM", "DEFAULT_BUDGET", "DONT_KNOW", "REJECT", "SKIP", "STOP_REASONS", "Consultation", "Exchange",
-    "Question", "SafetyCard", "answers_from", "consult", "numeric_thresholds", "representative_values",
-    "run_interview", "safety_card", "safety_feature", "sounds_like",
+    "ANSWERABLE", "CONFIRM", "CORE", "DEFAULT_BUDGET", "DONT_KNOW", "REJECT", "SKIP", "STOP_REASONS",
+    "Consultation", "Exchange", "Question", "SafetyCard", "answers_from", "consult", "numeric_thresholds",
+    "representative_values", "run_interview", "safety_card", "safety_feature", "sounds_like",
 ]

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from router import ContextError, Inferred, Router
 from router.consult import (
     CONFIRM,
+    CORE,
     DONT_KNOW,
     REJECT,
     SKIP,
@@ -113,7 +114,7 @@ def test_no_to_safety_goes_on_to_what_matters(default_router: Router) -> None:
     question = c.next_question()
     assert question is not None and question.feature != "safety_risk"
     changed, _ = c.flips(question.feature)
-    assert changed or question.feature in c.decision.unknowns
+    assert changed
 
 
 # --- what is asked and when it stops -------------------------------------------------------------
@@ -140,10 +141,22 @@ def test_budget_caps_the_questions(default_router: Router) -> None:
 
 
 def test_stops_when_robust(engine_router: Router) -> None:
+    c = Consultation(engine_router)
+    for feature, value in {"danger": False, "goal": "cope", "emotional_intensity": 9, "trauma": False,
+                           "time_available": 30, "stakes": "high", "group": False, "options": 1}.items():
+        c.answer(feature, value)  # volunteered
+    assert c.next_question() is None and c.stop_reason == "robust"
+    assert c.conclude().robust and c.conclude().tool == "breathe"
+
+
+def test_stops_as_soon_as_no_single_answer_could_change_it(engine_router: Router) -> None:
     c = consult(engine_router, {"danger": False, "goal": "cope", "emotional_intensity": 9, "trauma": False,
                                 "time_available": 30, "stakes": "high", "group": False, "options": 1})
-    assert c.stop_reason == "robust"
-    assert c.conclude().robust and c.conclude().tool == "breathe"
+    assert c.questions_asked == ["danger", "emotional_intensity"] and c.stop_reason == "settled"
+    assert c.conclude().tool == "breathe"
+    for feature in engine_router.policy.features:
+        if feature.name not in c.questions_asked and feature.kind != "text":
+            assert c.flips(feature.name)[0] == 0
 
 
 def test_stops_when_nothing_askable_could_change_it(engine_router: Router) -> None:
@@ -159,8 +172,37 @@ def test_a_question_that_cannot_change_the_tool_is_not_asked(default_router: Rou
     c.answer("emotional_intensity", 9)
     while (q := c.next_question()) is not None:
         changed, _ = c.flips(q.feature)
-        assert changed or q.feature in c.decision.unknowns
+        assert changed
         c.answer(q.feature, DONT_KNOW)
+
+
+def test_the_core_of_the_situation_comes_before_the_screens(default_router: Router) -> None:
+    c = Consultation(default_router, budget=50)
+    run_interview(c, lambda q: DONT_KNOW)
+    asked = c.questions_asked
+    assert asked[0] == "safety_risk" and c.stop_reason == "settled"
+    core = [n for n in asked[1:] if c.answerable(n) >= CORE]
+    assert core and asked[1:1 + len(core)] == core
+    assert {"goal", "emotional_intensity", "time_available"} <= set(core)
+    assert len(set(asked)) == len(asked)  # a "don't know" is never asked again
+
+
+def test_a_screen_that_could_flip_it_is_still_asked(default_router: Router) -> None:
+    c = Consultation(default_router, budget=50)
+    run_interview(c, answers_from({"safety_risk": False, "goal": "understand", "time_available": 60,
+                                   "trauma_activation": True}))
+    assert "trauma_activation" in c.questions_asked
+    assert c.conclude().tool == default_router.route({"goal": "understand", "time_available": 60,
+                                                      "trauma_activation": True}).tool
+
+
+def test_the_worth_of_asking_weighs_the_chance_of_an_answer(default_router: Router) -> None:
+    c = Consultation(default_router)
+    c.answer("safety_risk", False)
+    for name in ("goal", "trauma_activation", "uncertainty"):
+        changed, tried = c.flips(name)
+        assert c.worth(name) == pytest.approx(changed / tried * c.answerable(name))
+    assert c.answerable("goal") > c.answerable("uncertainty") > c.answerable("trauma_activation")
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -170,7 +212,7 @@ def test_every_question_could_change_the_choice(default_router: Router, data: st
     while (q := c.next_question()) is not None:
         if q.feature != "safety_risk":
             changed, _ = c.flips(q.feature)
-            assert changed or q.feature in c.decision.unknowns
+            assert changed
         spec = default_router.policy.features[q.feature]
         values = representative_values(spec) or [DONT_KNOW]
         options = [DONT_KNOW, SKIP, *values] if q.feature != "safety_risk" else [False, DONT_KNOW]
@@ -314,7 +356,7 @@ def test_to_dict_is_the_route_json_plus_the_interview(default_router: Router) ->
 
 # --- measured: agreement with routing on everything -------------------------------------------------
 
-def _vignette_figures(router: Router) -> tuple[float, float, int]:
+def _vignette_figures(router: Router) -> tuple[float, float, int, float]:
     cases = yaml.safe_load((DATA / "vignettes_public.yaml").read_text())
     agree, counts = 0, []
     for case in cases:
@@ -322,18 +364,20 @@ def _vignette_figures(router: Router) -> tuple[float, float, int]:
         c = consult(router, context)
         agree += c.conclude().tool == router.route(context).tool
         counts.append(len(c.questions_asked))
-    return agree / len(cases), statistics.median(counts), max(counts)
+    return agree / len(cases), statistics.median(counts), max(counts), statistics.mean(counts)
 
 
 def test_consultation_agrees_with_full_routing_as_measured(default_router: Router) -> None:
-    agreement, _median, most = _vignette_figures(default_router)
-    assert agreement >= 0.65 and most <= 8  # a floor under what the interview reaches today (75.6 %)
+    agreement, _median, most, mean = _vignette_figures(default_router)
+    # a floor at what the interview reaches (38 of 45, 84.4 %; 6.44 questions on average)
+    assert agreement >= 38 / 45 and most <= 8 and mean <= 6.5
 
 
-@pytest.mark.xfail(reason="the target (95 % agreement, median <= 5 questions) is not reached: "
-                          "see benchmarks/bench_consult.py", strict=False)
+@pytest.mark.xfail(reason="the target (95 % agreement, median <= 5 questions) is not reached at the budget "
+                          "of 8: the yes/no screens keep the choice open until answered, so most interviews "
+                          "end at the budget; see benchmarks/bench_consult.py", strict=False)
 def test_consultation_meets_the_target(default_router: Router) -> None:
-    agreement, median, _ = _vignette_figures(default_router)
+    agreement, median, _, _ = _vignette_figures(default_router)
     assert agreement >= 0.95 and median <= 5
 
 
