@@ -126,7 +126,7 @@ def render_safety(card: Any, decision_id: str | None = None) -> RenderableType:
 def render_result(d: Mapping[str, Any], spec: Any, runner_name: str | None = None) -> RenderableType:
     """The result card: what to do now, why this tool, why not the runner-up, what to watch
     for, where the evidence comes from, what moved the score, and the decision id."""
-    from discern_cli.render import contribution_bars
+    from discern_cli.render import contribution_bars, watch_and_evidence
 
     tool = d.get("tool")
     ranking = d.get("ranking", [])
@@ -155,15 +155,7 @@ def render_result(d: Mapping[str, Any], spec: Any, runner_name: str | None = Non
         parts.append(Text(f"\nWhy not {name}", style="bold"))
         for line in lines[1:] or lines:
             parts.append(Text(f" • {line}"))
-    if spec.failure_modes:
-        parts.append(Text("\nWhat to watch for", style="bold yellow"))
-        for f in spec.failure_modes:
-            parts.append(Text(f" • {f.name}: {f.signs} \u2192 {f.remedy}"))
-    if spec.evidence:
-        parts.append(Text("\nWhere the evidence comes from", style="bold"))
-        for e in spec.evidence:
-            finding = f": {e.finding}" if e.finding else ""
-            parts.append(Text(f" • {e.key} ({e.kind}, {e.strength}){finding}"))
+    parts += watch_and_evidence(spec, full_citations=False)
     if chosen and chosen.get("contributions"):
         parts.append(Text("\nWhat moved the score", style="bold"))
         parts.append(contribution_bars(chosen["contributions"]))

@@ -100,6 +100,21 @@ def render_ranking(d: Mapping[str, Any], limit: int = 8) -> Table:
     return table
 
 
+def watch_and_evidence(spec: ToolSpec, *, full_citations: bool) -> list[RenderableType]:
+    """A tool's failure modes (what to watch for) and its evidence, as card sections."""
+    parts: list[RenderableType] = []
+    if spec.failure_modes:
+        parts.append(Text("\nWhat to watch for", style="bold yellow"))
+        for f in spec.failure_modes:
+            parts.append(Text(f" • {f.name}: {f.signs} → {f.remedy}"))
+    if spec.evidence:
+        parts.append(Text("\nWhere the evidence comes from", style="bold"))
+        for e in spec.evidence:
+            finding = f": {e.finding}" if e.finding else ""
+            parts.append(Text(f" • {e.citation if full_citations else e.key} ({e.kind}, {e.strength}){finding}"))
+    return parts
+
+
 def render_tool_card(spec: ToolSpec) -> RenderableType:
     """A readable card: what to do, where it reaches, where it fails, what to watch for,
     where the evidence comes from."""
@@ -117,15 +132,7 @@ def render_tool_card(spec: ToolSpec) -> RenderableType:
         for lim in spec.limitations:
             mark = "never" if lim.severity == "exclude" else f"-{lim.weight:g}"
             parts.append(Text(f" {mark:>5}  {lim.why}  [{lim.when}]"))
-    if spec.failure_modes:
-        parts.append(Text("\nWhat to watch for", style="bold yellow"))
-        for f in spec.failure_modes:
-            parts.append(Text(f" • {f.name}: {f.signs} → {f.remedy}"))
-    if spec.evidence:
-        parts.append(Text("\nWhere the evidence comes from", style="bold"))
-        for e in spec.evidence:
-            finding = f" — {e.finding}" if e.finding else ""
-            parts.append(Text(f" • {e.citation} ({e.kind}, {e.strength}){finding}"))
+    parts += watch_and_evidence(spec, full_citations=True)
     if spec.cost:
         span = f" ({spec.cost.range[0]:g}-{spec.cost.range[1]:g})" if spec.cost.range else ""
         parts.append(Text(f"\nCost: about {spec.cost.minutes:g} minutes{span}, {spec.cost.effort} effort", style="dim"))
