@@ -151,39 +151,22 @@ def _num(value: float) -> str:
 
 
 def _ranked(s: ToolScore) -> dict[str, Any]:
-    # one pass over the tool's clauses: what held, what is still unknown
     truths = s.truths
-    contributions: list[dict[str, object]] = []
-    maybe_excluded: list[str] = []
-    pending: list[str] = []
-    for clause in s.tool.exclusions:
-        truth = truths[clause.slot]
-        if truth:
-            contributions.append(clause.describe())
-        elif truth is None:
-            maybe_excluded.append(clause.id)
-    for clause in s.tool.scored:
-        truth = truths[clause.slot]
-        if truth:
-            contributions.append(clause.describe())
-        elif truth is None:
-            pending.append(clause.id)
-    for extra in s.extra:
-        contributions.append(extra.describe())
-    excluded_by = None
-    if s.excluded_by is not None:
-        excluded_by = {"id": s.excluded_by.id, "kind": s.excluded_by.kind, "why": s.excluded_by.why,
-                       "when": s.excluded_by.when}
+    tool = s.tool
+    contributions = [c.describe() for c in tool.clauses if truths[c.slot]]
+    if s.extra:
+        contributions += [e.describe() for e in s.extra]
+    by = s.excluded_by
     return {
         "tool": s.id,
-        "name": s.tool.spec.name,
+        "name": tool.spec.name,
         "score": s.score,
         "bounds": [s.score - s.loss_pending, s.score + s.gain_pending],
-        "excluded": excluded_by is not None,
-        "excluded_by": excluded_by,
-        "may_be_excluded_by": maybe_excluded,
+        "excluded": by is not None,
+        "excluded_by": None if by is None else {"id": by.id, "kind": by.kind, "why": by.why, "when": by.when},
+        "may_be_excluded_by": [c.id for c in tool.exclusions if truths[c.slot] is None],
         "contributions": contributions,
-        "pending": pending,
+        "pending": [c.id for c in tool.scored if truths[c.slot] is None],
     }
 
 

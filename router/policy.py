@@ -67,7 +67,7 @@ class CompiledTool:
     def id(self) -> str:
         return self.spec.id
 
-    @property
+    @functools.cached_property
     def clauses(self) -> tuple[Clause, ...]:
         return self.exclusions + self.scored
 
