@@ -3,7 +3,8 @@ words, and the TF-IDF tool match.
 
 Run from the repository root:  python benchmarks/bench_words.py
 Prints the cost per description after loading, the screen's recall and false-alarm rate
-(all items and the holdout), feature accuracy per feature, and tool-matching top-1 / top-3 on
+(all items and the holdout), feature accuracy per feature (also on
+tests/data/words/described_fresh.yaml), and tool-matching top-1 / top-3 on
 tests/data/words/described.yaml against the shipped tools/*.yaml when they exist.
 """
 
@@ -80,6 +81,16 @@ def main() -> None:
         print(
             f"  {feature:24s} all {pct(ok, n):16s} holdout {pct(hok, hn):16s} unlabelled readings {spurious[feature]}"
         )
+
+    print("== features on described_fresh.yaml (wording never used to write the rules)")
+    fresh_stats: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for item in items("described_fresh"):
+        got = {r.feature: r.value for r in read_features(item["text"])}
+        for feature, want in item["features"].items():
+            fresh_stats[feature][0] += 1
+            fresh_stats[feature][1] += same_value(feature, want, got.get(feature))
+    for feature, (n, ok) in sorted(fresh_stats.items()):
+        print(f"  {feature:24s} fresh {pct(ok, n)}")
 
     print("== tool matching")
     documents = tool_documents(ROOT / "tools")
