@@ -7,7 +7,6 @@ located message, no traceback); 3 an internal error (--debug shows the traceback
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +14,7 @@ import typer
 
 from discern_cli.audit import audit_app, explain_command, outcome_command, store_for_route
 from discern_cli.beliefs import beliefs_app, converge
-from discern_cli.common import EXIT_CODES_HELP, console, emit_json, guarded
+from discern_cli.common import EXIT_CODES_HELP, console, emit_json, guarded, read_standard_input
 from discern_cli.consult import consult_command
 from discern_cli.policy import policy_diff, policy_lint, policy_test
 
@@ -86,7 +85,7 @@ def gather_context(router: Any, assignments: list[str], context_file: str | None
     context: dict[str, Any] = {}
     if context_file is not None:
         if context_file == "-":
-            doc = read_context_text(sys.stdin.read(), "<stdin>")
+            doc = read_context_text(read_standard_input(), "<stdin>")
         else:
             doc = read_context_file(Path(context_file))
         locate_context_errors(doc, router.policy.features)
@@ -95,7 +94,7 @@ def gather_context(router: Any, assignments: list[str], context_file: str | None
     return context
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES_HELP)
 @guarded
 def route(
     assignments: Annotated[list[str], typer.Option("--set", "-s", help="feature=value (repeatable).")] = [],  # noqa: B006 - typer reads the default
@@ -123,7 +122,7 @@ def route(
         console.print(render_ranking(result, limit=len(result["ranking"])))
 
 
-@tools_app.command("list")
+@tools_app.command("list", epilog=EXIT_CODES_HELP)
 @guarded
 def tools_list(policy: PolicyOption = None, as_json: JsonFlag = False) -> None:
     """List the tools in play under a policy.
@@ -149,7 +148,7 @@ def tools_list(policy: PolicyOption = None, as_json: JsonFlag = False) -> None:
     console.print(table)
 
 
-@tools_app.command("show")
+@tools_app.command("show", epilog=EXIT_CODES_HELP)
 @guarded
 def tools_show(tool_id: Annotated[str, typer.Argument(help="A tool id, e.g. premortem.")],
                policy: PolicyOption = None, as_json: JsonFlag = False) -> None:
@@ -173,7 +172,7 @@ def tools_show(tool_id: Annotated[str, typer.Argument(help="A tool id, e.g. prem
     console.print(render_tool_card(tool.spec))
 
 
-@policy_app.command("check")
+@policy_app.command("check", epilog=EXIT_CODES_HELP)
 @guarded
 def policy_check(files: Annotated[list[Path], typer.Argument(help="Policy files to check.")],
                  as_json: JsonFlag = False) -> None:
@@ -217,7 +216,51 @@ def policy_check(files: Annotated[list[Path], typer.Argument(help="Policy files 
         raise typer.Exit(2)
 
 
-@policy_app.command("schema")
+@policy_app.command("show", epilog=EXIT_CODES_HELP)
+@guarded
+def policy_show(file: Annotated[Path | None, typer.Argument(help="A policy file (default: --policy, else the shipped default).")] = None,
+                policy: PolicyOption = None, as_json: JsonFlag = False) -> None:
+    """Show a policy as resolved: its features (the context schema), tools, guardrails, thresholds.
+
+    Example: discern policy show --json
+    """
+    from router import load_policy
+
+    compiled = load_policy(file or policy)
+    features = [{"name": f.name, "type": f.kind, "levels": list(f.levels) or None, "min": f.minimum, "max": f.maximum,
+                 "unit": f.unit, "question": f.question, "help": f.help} for f in compiled.features]
+    rules = [{"id": r.id, "when": r.spec.when, r.spec.action: list(r.spec.targets) if r.spec.action == "forbid"
+              else r.spec.targets[0], "priority": r.spec.priority, "locked": r.spec.locked, "reason": r.spec.reason}
+             for r in compiled.rules]
+    summary = {"version": 1, "name": compiled.name, "policy_version": compiled.version, "hash": compiled.hash,
+               "features": features, "tools": list(compiled.tools), "rules": rules,
+               "thresholds": {"min_score": compiled.min_score, "min_margin": compiled.min_margin,
+                              "text_weight": compiled.text_weight},
+               "fallback": compiled.fallback, "files": list(compiled.files)}
+    if as_json:
+        emit_json(summary)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Features of {compiled.name} {compiled.version}", title_justify="left")
+    for column in ("feature", "type", "values", "question"):
+        table.add_column(column, overflow="fold")
+    for f in compiled.features:
+        table.add_row(f.name, f.kind, f.describe_domain(), f.question or "")
+    console.print(table)
+    rule_table = Table(title="Guardrails", title_justify="left")
+    for column in ("id", "when", "action", "priority", "reason"):
+        rule_table.add_column(column, overflow="fold")
+    for r in compiled.rules:
+        lock = " (locked)" if r.spec.locked else ""
+        rule_table.add_row(r.id, r.spec.when, f"{r.spec.action} {', '.join(r.spec.targets)}{lock}",
+                           str(r.spec.priority), r.spec.reason)
+    console.print(rule_table)
+    console.print(f"{len(compiled.tools)} tools in play (`discern tools list`); minimum score "
+                  f"{compiled.min_score:g}, minimum margin {compiled.min_margin:g}; fallback {compiled.fallback}")
+
+
+@policy_app.command("schema", epilog=EXIT_CODES_HELP)
 @guarded
 def policy_schema(kind: Annotated[str | None, typer.Argument(help="tool or policy (default: both).")] = None) -> None:
     """Print the JSON Schema of each file kind, for editors that validate as you type.
@@ -236,7 +279,7 @@ def policy_schema(kind: Annotated[str | None, typer.Argument(help="tool or polic
         raise DiscernError(f"unknown file kind `{kind}`", hint="use `tool` or `policy`")
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES_HELP)
 @guarded
 def vignettes(suite: Annotated[Path, typer.Argument(help="A vignette suite (YAML list).")],
               policy: PolicyOption = None, as_json: JsonFlag = False,
@@ -249,16 +292,18 @@ def vignettes(suite: Annotated[Path, typer.Argument(help="A vignette suite (YAML
     Example: discern vignettes tests/data/vignettes_public.yaml
     """
     from router import Router
-    from router.vignettes import load_suite, run_suite
+    from router.vignettes import read_suite, run_suite
 
-    report = run_suite(Router.load(policy), load_suite(suite))
+    vignettes, source = read_suite(suite)
+    report = run_suite(Router.load(policy), vignettes, source)
     if as_json:
         emit_json(report.to_dict())
     else:
         for miss in report.misses:
             kind = "[bold red]VIOLATION[/]" if miss.violated else "[yellow]miss[/]"
+            principle = f" ({miss.vignette.principle})" if miss.vignette.principle else ""
             console.print(f"{kind} {miss.vignette.id}: chose {miss.tool}, accepted "
-                          f"{', '.join(miss.vignette.acceptable)} ({miss.vignette.principle})")
+                          f"{', '.join(miss.vignette.acceptable)}{principle}")
             console.print(miss.explanation, markup=False, highlight=False)
             console.print()
         console.print(f"{report.passed}/{len(report.results)} accepted ({report.pass_rate:.0%}), "

@@ -92,3 +92,18 @@ def working(message: str) -> Any:
     if not err_console.is_terminal:
         return contextlib.nullcontext()
     return err_console.status(message, spinner="dots")
+
+
+def read_standard_input(limit: int = 2 * 1024 * 1024) -> str:
+    """Standard input as text; binary or oversized input is a user error, not a crash."""
+    from router.errors import Location
+
+    stream = getattr(sys.stdin, "buffer", None)
+    data = stream.read(limit + 1) if stream is not None else sys.stdin.read(limit + 1).encode("utf-8", "surrogateescape")
+    if len(data) > limit:
+        raise DiscernError("standard input is too large", at=Location("<stdin>"),
+                           hint=f"inputs are limited to {limit} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DiscernError(f"standard input is not UTF-8 text (byte {error.start})", at=Location("<stdin>")) from None

@@ -60,6 +60,9 @@ HASHED = "hashed"
 EVIDENCE = "evidence-as-pattern"
 DESCRIPTION = "description"
 
+# An outcome note is a few words on how it went, not a document.
+MAX_NOTE_CHARS = 2000
+
 
 def default_store_path() -> Path:
     """Where the audit store lives unless a path is given: the user's data folder."""
@@ -554,6 +557,8 @@ class SqliteAuditStore:
             raise AuditError(f"`{used}` is not a tool id (lower-case letters, digits, `-`, `_`)")
         if note is not None and not isinstance(note, str):
             raise AuditError("a note must be text")
+        if note is not None and len(note) > MAX_NOTE_CHARS:
+            raise AuditError(f"the note is {len(note)} characters long; the limit is {MAX_NOTE_CHARS}")
         with self._lock:
             if not self._decision_exists(decision_id):
                 raise AuditError(f"no decision `{decision_id}` in audit store {self.path}",

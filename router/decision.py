@@ -226,8 +226,10 @@ def _show(value: object) -> str:
 
 # --- deciding ---------------------------------------------------------------------------------
 
-def _precedence(rule: GuardRule) -> tuple[int, int]:
-    return (-rule.spec.priority, rule.order)
+def _precedence(rule: GuardRule) -> tuple[bool, int, int]:
+    # A locked rule that fires decides before any unlocked one, whatever the priorities:
+    # a policy extending another cannot outrank its safety rule.
+    return (not rule.spec.locked, -rule.spec.priority, rule.order)
 
 
 def decide(policy: Policy, context: Mapping[str, Value], scores: Sequence[ToolScore],
@@ -368,18 +370,23 @@ def _unknowns(policy: Policy, context: Mapping[str, Value], by_id: Mapping[str, 
 
     contenders = [s for s in by_id.values() if s.excluded_by is None and s.id != tool]
     worst = chosen.worst
-    if chosen_by == "score":
+    if chosen_by in ("score", "below-threshold"):
         threatened = False
         for other in contenders:
             if other.best > worst or (other.best == worst and (other.gain_pending or chosen.loss_pending)):
                 threatened = True
                 add_pending(other, gains=True)
-        if threatened or worst < policy.min_score:
+        fallback = by_id.get(policy.fallback or "")
+        # dropping below the minimum hands the choice to the fallback, if that is another tool
+        drops_to_fallback = (chosen_by == "score" and worst < policy.min_score and fallback is not None
+                             and fallback.id != tool and fallback.excluded_by is None)
+        if threatened or drops_to_fallback:
             add_pending(chosen, gains=False)
         _spread(policy, context, slot_swing, swing)
     else:
-        # the fallback (or the best below the minimum) stands until some tool can reach the minimum
-        for other in [*contenders, chosen]:
+        # the fallback stands until another tool can reach the minimum score (the fallback
+        # reaching it itself changes nothing: it would then be chosen by score)
+        for other in contenders:
             if other.best >= policy.min_score:
                 add_pending(other, gains=True)
         _spread(policy, context, slot_swing, swing)

@@ -329,6 +329,10 @@ def load_policy(path: Path | str | None = None) -> Policy:
             audit = spec.audit
 
     _check_references(chain, tools, fallback, rules, problems, unloaded)
+    if not tools and not unloaded and not any(p.severity == "error" for p in problems):
+        leaf_doc = chain[-1][1]
+        problems.append(Problem("no tools in play", leaf_doc.locate(("tools",), key=True),
+                                "list tool spec files under `tools:`, or use `extends: default`"))
     _check_audit_features(chain, features, problems)
     errors = [p for p in problems if p.severity == "error"]
     cache.save()

@@ -10,10 +10,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import ContextError, Problem, SpecError
+from .errors import ContextError, Problem, SpecError, closest
 from .loader import validate
 from .router import Router
-from .yamlsource import load_yaml
+from .yamlsource import SourceDoc, load_yaml
 
 
 class Vignette(BaseModel):
@@ -77,28 +77,51 @@ class SuiteReport:
         }
 
 
-def load_suite(path: Path | str) -> list[Vignette]:
-    """A vignette suite (a YAML list), validated and located."""
+def read_suite(path: Path | str) -> tuple[list[Vignette], SourceDoc]:
+    """A vignette suite (a YAML list), validated and located, with its source for locating
+    later problems."""
     doc = load_yaml(Path(path))
-    if not isinstance(doc.data, list):
-        raise SpecError("a vignette suite is a list of vignettes", at=doc.locate(()))
+    if not isinstance(doc.data, list) or not doc.data:
+        raise SpecError("a vignette suite is a non-empty list of vignettes", at=doc.locate(()))
     wrapped = type(doc)(doc.file, {"vignettes": doc.data},
                         {("vignettes",) + k: v for k, v in doc.values.items()},
                         {("vignettes",) + k: v for k, v in doc.keys.items()})
-    return validate(wrapped, Suite, "vignette suite").vignettes
+    return validate(wrapped, Suite, "vignette suite").vignettes, doc
 
 
-def run_suite(router: Router, vignettes: list[Vignette]) -> SuiteReport:
-    report = SuiteReport()
+def load_suite(path: Path | str) -> list[Vignette]:
+    """A vignette suite (a YAML list), validated and located."""
+    return read_suite(path)[0]
+
+
+def check_suite(router: Router, vignettes: list[Vignette], doc: SourceDoc) -> None:
+    """Every context and every tool id of a suite fits the router's policy; one located
+    error lists every problem."""
     problems: list[Problem] = []
-    for vignette in vignettes:
-        try:
-            decision = router.route(vignette.context)
-        except ContextError as error:
-            problems.extend(Problem(f"vignette `{vignette.id}`: {p.message}", p.location, p.hint)
-                            for p in error.problems)
-            continue
-        report.results.append(VignetteResult(vignette, decision.tool, decision.explain()))
+    tools = list(router.policy.tools)
+    for index, vignette in enumerate(vignettes):
+        for key in ("acceptable", "forbidden"):
+            for position, tool in enumerate(getattr(vignette, key)):
+                if tool not in router.policy.tools:
+                    problems.append(Problem(f"vignette `{vignette.id}`: unknown tool `{tool}`",
+                                            doc.locate((index, key, position)), closest(tool, tools)))
+        for name, value in vignette.context.items():
+            try:
+                router.policy.features.check_context({name: value})
+            except ContextError as error:
+                problems.extend(Problem(f"vignette `{vignette.id}`: {p.message}",
+                                        doc.locate((index, "context", name), key=name not in router.policy.features),
+                                        p.hint) for p in error.problems)
     if problems:
-        raise ContextError(problems=problems)
+        raise SpecError(problems=problems)
+
+
+def run_suite(router: Router, vignettes: list[Vignette], doc: SourceDoc | None = None) -> SuiteReport:
+    """Route every vignette; with its source ``doc``, bad entries are located first."""
+    if doc is not None:
+        check_suite(router, vignettes, doc)
+    report = SuiteReport()
+    for vignette in vignettes:
+        decision = router.route(vignette.context)
+        report.results.append(VignetteResult(vignette, decision.tool, decision.explain()))
     return report

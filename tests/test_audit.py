@@ -447,10 +447,12 @@ def test_threads_sharing_one_store_lose_nothing(db: Path) -> None:
 
 
 WORKER = """
-import sys, time
+import os, sys, time
 from router import Router
 router = Router.load(sys.argv[1], audit=sys.argv[2])
-time.sleep(max(0.0, float(sys.argv[4]) - time.time()))  # all start writing at once
+print("ready", flush=True)
+while not os.path.exists(sys.argv[4]):  # all start writing at once, when the test says go
+    time.sleep(0.005)
 for i in range(int(sys.argv[3])):
     d = router.route({"goal": "decide", "options": i % 7})
     print(d.decision_id, flush=True)
@@ -458,9 +460,12 @@ for i in range(int(sys.argv[3])):
 
 
 def test_several_processes_at_once_lose_no_record(db: Path) -> None:
-    start = str(time.time() + 2.0)
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(ENGINE), str(db), "50", start], cwd=ROOT,
+    go = db.parent / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(ENGINE), str(db), "50", str(go)], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    for p in procs:  # every writer has loaded its router before any writes
+        assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+    go.touch()
     by_process: dict[str, int] = {}
     for number, p in enumerate(procs):
         out, err = p.communicate(timeout=180)
@@ -548,3 +553,16 @@ def test_records_are_canonical_json_whatever_their_values(db: Path) -> None:
     parts = _encoded_parts(body)
     assert _joined(parts) == canonical_json(body)
     assert body["a"] == {"z": [1, 2], "y": "inf"}
+
+
+def test_an_outcome_note_has_a_length_limit(db: Path) -> None:
+    from router.audit import MAX_NOTE_CHARS
+    from router.errors import AuditError
+
+    router = Router.load(ENGINE, audit=db)
+    decision = router.route({"goal": "decide"})
+    assert router.audit is not None
+    with pytest.raises(AuditError) as caught:
+        router.audit.record_outcome(decision.decision_id or "", 3, note="x" * (MAX_NOTE_CHARS + 1))
+    assert "limit" in caught.value.message
+    router.audit.record_outcome(decision.decision_id or "", 3, note="x" * MAX_NOTE_CHARS)

@@ -136,3 +136,16 @@ def test_mapping_create_and_check() -> None:
     a = load_belief_system(DATA / "small_a.yaml")
     m = Mapping.create([("p", "p"), ("s", "s")]).check(a, a)
     assert m.as_indices(a, a) == [(0, 0), (4, 4)]
+
+
+def test_a_system_too_large_to_compare_is_refused_up_front(tmp_path: Path) -> None:
+    import yaml
+
+    from router.beliefs.model import MAX_CONCEPTS
+
+    concepts = [{"id": f"c{i}", "kind": "state", "value": 0.1} for i in range(MAX_CONCEPTS + 1)]
+    path = tmp_path / "big.yaml"
+    path.write_text(yaml.safe_dump({"name": "big", "concepts": concepts, "causal": [{"from": "c0", "to": "c1", "w": 0.5}]}))
+    with pytest.raises(SpecError) as caught:
+        load_belief_system(path)
+    assert f"at most {MAX_CONCEPTS}" in caught.value.message and caught.value.location is not None

@@ -4,6 +4,7 @@ vignettes, the routing principles over random situations, and every tool reachab
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -180,3 +181,20 @@ def test_every_tool_is_chosen_in_some_situation(router: Router) -> None:
         reached.setdefault(router.route(context).tool or "", context)
     missing = sorted(set(CATALOG_IDS) - set(reached))
     assert not missing, f"never chosen: {missing}"
+
+
+@pytest.mark.parametrize("text, message, where", [
+    ("- {id: v1, context: {goal: decid}, acceptable: [premortem]}\n",
+     "vignette `v1`: unknown level `decid` for feature `goal`", ":1:28"),
+    ("- {id: v1, context: {goal: decide}, acceptable: [premortm]}\n",
+     "vignette `v1`: unknown tool `premortm`", ":1:50"),
+    ("[]\n", "a vignette suite is a non-empty list of vignettes", ":1:1"),
+])
+def test_bad_vignette_suites_are_located_user_errors(tmp_path: Path, text: str, message: str, where: str) -> None:
+    from cli import app
+
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(text)
+    result = CliRunner().invoke(app, ["vignettes", str(suite)], env={"DISCERN_POLICY": ""})
+    assert result.exit_code == 2, result.output
+    assert f"{suite}{where}: {message}" in " ".join(result.stderr.split())

@@ -145,3 +145,47 @@ def test_real_subprocess_user_error_has_no_traceback(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and "unknown level `hgh`" in done.stderr
     assert done.stderr.count("\n") <= 3
+
+
+def all_commands() -> list[list[str]]:
+    import typer.main
+
+    group = typer.main.get_command(app)
+    found: list[list[str]] = []
+
+    def walk(command: object, path: list[str]) -> None:
+        commands = getattr(command, "commands", None)
+        if commands:
+            for name, sub in commands.items():
+                walk(sub, [*path, name])
+        else:
+            found.append(path)
+
+    walk(group, [])
+    return found
+
+
+def test_every_command_has_help_with_an_example_and_the_exit_codes() -> None:
+    commands = all_commands()
+    assert len(commands) >= 20
+    for path in commands:
+        result = invoke(*path, "--help")
+        text = " ".join(result.stdout.split())
+        assert result.exit_code == 0, path
+        assert "Example" in text, f"{' '.join(path)}: no example"
+        assert "Exit codes" in text, f"{' '.join(path)}: no exit codes"
+
+
+def test_binary_standard_input_is_a_user_error() -> None:
+    result = runner.invoke(app, ["route", "--no-audit", "--context", "-"], input=bytes(range(256)) * 4)
+    assert result.exit_code == 2 and "not UTF-8" in result.stderr
+
+
+def test_policy_show_lists_the_features_the_hints_point_to() -> None:
+    shown = json.loads(invoke("policy", "show", "--json").stdout)
+    assert [f["name"] for f in shown["features"]][:3] == ["goal", "stakes", "time_available"]
+    assert shown["rules"][0]["id"] == "danger-first" and shown["fallback"] == "talk"
+    hint = invoke("route", "--set", "stake=high")
+    assert "did you mean `stakes`?" in hint.stderr
+    unknown = invoke("route", "--set", "zzz=1")
+    assert "discern policy show" in unknown.stderr

@@ -185,3 +185,25 @@ def test_one_router_is_safe_to_share_between_threads(engine_router: Router) -> N
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda c: engine_router.route(c).to_dict(), contexts * 20))
     assert results == expected * 20
+
+
+def test_a_locked_rule_cannot_be_outranked_by_a_higher_priority_rule(tmp_path: Path) -> None:
+    from router import load_policy
+
+    policy = tmp_path / "override.yaml"
+    policy.write_text("name: override\nversion: '1'\nextends: default\nrules:\n"
+                      "  - id: numbers-first\n    when: safety_risk and goal == decide\n"
+                      "    require: decision-matrix\n    priority: 1000\n    reason: analysis first\n")
+    d = Router(load_policy(policy)).route({"safety_risk": True, "goal": "decide", "options": 4})
+    assert d.tool == "seek-professional-help" and d.deciding_rule == "safety-first"
+
+
+def test_when_only_one_tool_is_allowed_nothing_unknown_can_change_it(tmp_path: Path, engine_policy: Path) -> None:
+    text = engine_policy.read_text().replace(
+        "  - id: no-gut-in-groups",
+        "  - id: only-help\n    when: goal == plan\n    forbid: [matrix, breathe, talk, gut]\n"
+        "    reason: planning goes to help\n  - id: no-gut-in-groups")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(text.replace("tools/", str(engine_policy.parent / "tools") + "/"))
+    d = Router.load(policy).route({"goal": "plan", "danger": False})
+    assert d.tool == "help" and d.robust and d.unknowns == []

@@ -197,3 +197,9 @@ def test_a_damaged_cache_is_ignored(workspace: Path, tmp_path: Path, monkeypatch
     assert load_policy(workspace / "policy.yaml").name == "engine-test"
     cache.write_text(cache.read_text()[:0] + '{"format": 1, "version": "' + "0" + '", "docs": {"k": {"data": 1}}}')
     assert load_policy(workspace / "policy.yaml").name == "engine-test"
+
+
+def test_a_policy_with_no_tools_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "empty.yaml").write_text("name: x\nversion: '1'\nfeatures: {}\ntools: []\n")
+    [(name, line, column, message)] = problems_of(tmp_path / "empty.yaml")
+    assert (name, line, message) == ("empty.yaml", 4, "no tools in play")

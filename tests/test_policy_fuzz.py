@@ -130,7 +130,10 @@ def test_mutated_tool_spec_loads_or_raises_spec_error(sandbox: Path, text: str) 
     tool.write_text(text)
     path = sandbox / "policies" / "default.yaml"
     path.write_text(DEFAULT_TEXT)
-    loads_or_spec_error(lambda: load_policy(path))
+    try:
+        loads_or_spec_error(lambda: load_policy(path))
+    finally:  # the sandbox is shared by the module's tests: put the real tool back
+        tool.write_text(TOOL_TEXT)
 
 
 @FUZZ

@@ -51,6 +51,12 @@ class EdgeSpec(BaseModel):
     why: str | None = Field(default=None, description="the reason the system gives")
 
 
+# The comparison holds dense concept-by-concept matrices and searches over them: past a few
+# hundred concepts it runs out of time or memory, so larger systems are refused up front.
+MAX_CONCEPTS = 500
+MAX_EDGES = 25_000
+
+
 class BeliefSystemSpec(BaseModel):
     """A belief-system file."""
 
@@ -60,8 +66,8 @@ class BeliefSystemSpec(BaseModel):
     version: str | int | float | None = None
     description: str | None = None
     sources: list[str] = Field(default_factory=list, description="what the model is a reading of")
-    concepts: list[ConceptSpec] = Field(default_factory=list)
-    causal: list[EdgeSpec] = Field(default_factory=list)
+    concepts: list[ConceptSpec] = Field(default_factory=list, max_length=MAX_CONCEPTS)
+    causal: list[EdgeSpec] = Field(default_factory=list, max_length=MAX_EDGES)
 
 
 class PairSpec(BaseModel):
