@@ -353,7 +353,17 @@ def _compile(node: Condition, features: FeatureSet, where: Locate) -> Test:
             return None if value is None else not value
 
         return negation
-    parts = tuple(_compile(c, features, where) for c in node.operands)
+    # every operand is checked, so one message lists every mistake in the condition
+    compiled: list[Test] = []
+    problems = []
+    for operand in node.operands:
+        try:
+            compiled.append(_compile(operand, features, where))
+        except ConditionError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ConditionError(problems=problems)
+    parts = tuple(compiled)
     if node.op == "and":
         def conjunction(ctx: Mapping[str, Value], parts: tuple[Test, ...] = parts) -> Truth:
             unknown = False

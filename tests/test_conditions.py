@@ -209,3 +209,11 @@ def test_any_text_parses_or_raises_a_located_condition_error(text: str) -> None:
         compile_condition(text, FEATURES)
     except ConditionError as error:
         assert error.location is not None and error.location.line >= 1
+
+
+def test_every_mistake_in_a_condition_is_reported_at_once() -> None:
+    error = error_of("stakes >= hgh and (goal == decid or fatigue)")
+    assert [(p.message, p.location.column if p.location else 0) for p in error.problems] == [
+        ("unknown level `hgh` for feature `stakes`", 11),
+        ("unknown level `decid` for feature `goal`", 28),
+    ]
