@@ -2,7 +2,9 @@
 questions from its context ("don't know" to every feature it does not give; its
 description, if any, opens the consultation). Prints how often the consultation reaches
 the tool that routing with all of the vignette's features picks, and how many questions
-it took.
+it took. Only the answers to the questions asked count here (what the interview alone
+reaches); `consult --answers FILE` also counts the file's unasked answers, which the
+"--answers" line checks.
 
 Target: agreement >= 95 %, median <= 5 questions. The budget lines show the trade-off
 between the question budget and agreement; budget 20 is, in practice, no budget: the
@@ -42,8 +44,9 @@ class KnowingConsultation(Consultation):
         return super()._askable(name) and (name in self.known or name == self._safety)
 
 
-def measure(router: Router, cases: list[dict[str, Any]], budget: int, knowing: bool = False) -> dict[str, Any]:
-    agree, counts, misses, seconds, reasons = 0, [], [], 0.0, Counter()
+def measure(router: Router, cases: list[dict[str, Any]], budget: int, knowing: bool = False,
+            count_unasked: bool = False) -> dict[str, Any]:
+    agree, counts, misses, seconds, reasons, flagged = 0, [], [], 0.0, Counter(), 0
     for case in cases:
         context = case["context"]
         full = router.route(context).tool
@@ -55,8 +58,9 @@ def measure(router: Router, cases: list[dict[str, Any]], budget: int, knowing: b
 
             run_interview(c, answers_from(context))
         else:
-            c = consult(router, context, budget=budget)
+            c = consult(router, context, budget=budget, count_unasked=count_unasked)
         tool = c.conclude().tool
+        flagged += bool(c.would_rule_out)
         seconds += time.perf_counter() - start
         counts.append(len(c.questions_asked))
         reasons[c.stop_reason] += 1
@@ -66,7 +70,7 @@ def measure(router: Router, cases: list[dict[str, Any]], budget: int, knowing: b
             misses.append((case["id"], full, tool, c.questions_asked))
     return {"agreement": agree / len(cases), "median": statistics.median(counts), "max": max(counts),
             "mean": statistics.mean(counts), "stops": dict(reasons.most_common()),
-            "misses": misses, "ms_per_question": 1000 * seconds / max(1, sum(counts)), "n": len(cases)}
+            "misses": misses, "flagged": flagged, "ms_per_question": 1000 * seconds / max(1, sum(counts)), "n": len(cases)}
 
 
 def main() -> None:
@@ -82,7 +86,10 @@ def main() -> None:
     print(f"questions: median {result['median']:g}, max {result['max']}, mean {result['mean']:.2f}  "
           f"(target: median <= 5)")
     print("stopped because: " + ", ".join(f"{reason} {n}" for reason, n in result["stops"].items()))
+    print(f"left open a feature that would rule the tool out (said in a note): {result['flagged']} of {result['n']}")
     print(f"time: {result['ms_per_question']:.1f} ms per question")
+    scripted = measure(router, cases, args.budget, count_unasked=True)
+    print(f"  --answers (the file's unasked answers counted too): agreement {scripted['agreement']:.1%}")
     for budget in sorted({4, 5, 6, 8, 10, 12, 20} - {args.budget}):
         other = measure(router, cases, budget)
         print(f"  budget {budget:>2}: agreement {other['agreement']:.1%}, median {other['median']:g}, "

@@ -16,7 +16,15 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
-from discern_cli.common import EXIT_CODES_HELP, console, emit_json, err_console, guarded, usage_error
+from discern_cli.common import (
+    EXIT_CODES_HELP,
+    console,
+    emit_json,
+    err_console,
+    guarded,
+    read_standard_input,
+    usage_error,
+)
 
 EXIT_INTERRUPTED = 130
 DEFAULT_BUDGET = 8  # router.consult.DEFAULT_BUDGET, repeated here so that --help needs no import
@@ -24,17 +32,19 @@ DEFAULT_BUDGET = 8  # router.consult.DEFAULT_BUDGET, repeated here so that --hel
 CONSULT_HELP = f"""Talk it through: Discern asks only the questions whose answers could change which
 tool fits, then says what to do now and why.
 
-It asks about safety first, offers what it read from your description for you to confirm,
-asks what you are most likely to know (what you need, how strongly you feel it, what is at
-stake, how much time there is, whether it can be undone) before the rest, and stops as soon
-as no answer still open could change the choice, or after at most {DEFAULT_BUDGET} questions
-(--max-questions). Every question can be answered "?" (don't know) or skipped (Enter).
-Ctrl-C stops at any point and records nothing.
+It asks about safety first, then anything whose answer would rule the leading tool out,
+offers what it read from your description for you to confirm, asks what you are most likely
+to know (what you need, how strongly you feel it, what is at stake, how much time there is,
+whether it can be undone) before the rest, and stops as soon as no answer still open could
+change the choice, or after at most {DEFAULT_BUDGET} questions (--max-questions). Every
+question can be answered "?" (don't know) or skipped (Enter). Ctrl-C stops at any point and
+records nothing. If a question left open would rule the recommended tool out, the result says so.
 
 Example: discern consult --description "I can't stop going over the argument"
 
 Scripts: discern consult --answers answers.yaml --json  (features the file lacks are
-answered "don't know"; a `description` key opens the consultation).
+answered "don't know"; every answer the file gives counts, asked or not; a `description`
+key opens the consultation).
 
 {EXIT_CODES_HELP} 130: interrupted (Ctrl-C), nothing recorded."""
 
@@ -68,7 +78,7 @@ def read_answers(path: Path, router: Any) -> dict[str, Any]:
     """The answers file (YAML or JSON mapping of features to values), every bad entry located."""
     from router.contexts import locate_context_errors, read_context_file, read_context_text
 
-    doc = read_context_text(sys.stdin.read(), "<stdin>") if str(path) == "-" else read_context_file(path)
+    doc = read_context_text(read_standard_input(), "<stdin>") if str(path) == "-" else read_context_file(path)
     locate_context_errors(doc, router.policy.features)
     return dict(doc.data)
 
@@ -163,6 +173,9 @@ def render_result(d: Mapping[str, Any], spec: Any, runner_name: str | None = Non
     if inferred:
         parts.append(Text("Read from your words: " + "; ".join(
             f"{i['feature']} = {_shown(i['value'])} (\u201c{i['evidence']}\u201d)" for i in inferred), style="dim"))
+    for open_ in d.get("would_rule_out", []):
+        said = "not known" if open_.get("asked") else "not asked"
+        parts.append(Text(f"{said.capitalize()}: {open_['feature']}, which would rule this tool out", style="yellow"))
     if d.get("unknowns"):
         parts.append(Text("Could still change it: " + ", ".join(d["unknowns"]), style="dim"))
     asked = d.get("questions_asked", [])
@@ -218,7 +231,8 @@ def consult_command(
         "--description", "-d", help="The situation in your own words (otherwise asked first in a terminal).")] = None,
     answers: Annotated[Path | None, typer.Option(
         "--answers", help="Answer from a YAML or JSON file of feature: value (and `description`), without a "
-                          "terminal; `-` reads standard input. Missing features are answered \"don't know\".",
+                          "terminal; `-` reads standard input. Missing features are answered \"don't know\"; every "
+                          "answer in the file counts, asked or not.",
         dir_okay=False)] = None,
     max_questions: Annotated[int, typer.Option(
         "--max-questions", min=0, help=f"Ask at most this many questions (default {DEFAULT_BUDGET}).")] = DEFAULT_BUDGET,
@@ -258,6 +272,8 @@ def _consult(description: str | None, answers: Path | None, max_questions: int, 
     consultation = Consultation(router, description, budget=max_questions)
     respond = answers_from(given) if scripted else (lambda q: ask(q, out))
     interview(consultation, respond, out, show=scripted and not as_json)
+    if scripted:
+        consultation.volunteer(given)  # the file's other answers are the person's too
     decision = consultation.conclude()  # the one route that records
     result = consultation.to_dict()
     card = consultation.safety()

@@ -3,10 +3,12 @@
 A ``Consultation`` wraps a Router. It may start from a description in the person's own
 words; then, one question at a time, it asks a feature with an answer that would change the
 recommended tool (trying each feature's possible answers against the answers so far). It asks
-about safety first, offers values read from the description for confirmation instead of asking
-them cold, then asks the core of the situation (what a person nearly always can answer) before
-the rest, each by the expected value of asking (the chance that the answer changes the tool
-times the chance that the person can answer), and stops as soon as the choice is settled:
+about safety first; then, since guardrails come before scores, any feature with an answer that
+would rule the leading tool out or fire a guardrail; then values read from the description, for
+confirmation instead of asking them cold; then the core of the situation (what a person nearly
+always can answer) before the rest, each group by the expected value of asking (the chance that
+the answer changes the tool times the chance that the person can answer). It stops as soon as
+the choice is settled:
 
 - ``safety``: a risk of harm was raised (by an answer or by the description);
 - ``robust``: no missing answer could change the tool (the decision's bounds);
@@ -14,9 +16,15 @@ times the chance that the person can answer), and stops as soon as the choice is
   was answered "don't know" or skipped, or only a combination of answers could);
 - ``budget``: the question budget is spent.
 
+Answers given without being asked (the rest of an answers file) count in the decision:
+``volunteer()`` takes them at the end, and ``questions_asked`` still lists only what was asked.
+When the interview ends with a feature left open whose answer alone would rule the recommended
+tool out (the budget ran out before it, or the person did not know), the decision says so in a
+note ("not asked: trauma_activation, which would rule this tool out").
+
 Nothing is recorded while the interview runs (the probes use a router without a store);
-``conclude()`` routes the final context once, which is when a recording router records.
-There is no terminal I/O here: ``discern_cli.consult`` asks the questions.
+``conclude()`` routes the final context once and records that decision, notes included, when
+the router records. There is no terminal I/O here: ``discern_cli.consult`` asks the questions.
 
 >>> c = Consultation(Router.load(), description="I can't stop going over the argument")
 >>> while (q := c.next_question()) is not None:
@@ -349,6 +357,8 @@ class Consultation:
         self._closed: set[str] = set()  # don't know, skip, or a confirmation kept
         self._rejected: set[str] = set()  # a reading of the words the person said was wrong
         self._asked: list[str] = []
+        self._volunteered: list[str] = []  # answers taken without a question (volunteer())
+        self._rule_out: list[tuple[str, bool]] = []  # (feature, asked) left open that would exclude the tool
         self._exchanges: list[Exchange] = []
         self._current: Question | None = None
         self._follow_up: str | None = None
@@ -372,6 +382,11 @@ class Consultation:
     def questions_asked(self) -> list[str]:
         """The features asked, in order, confirmations included."""
         return list(self._asked)
+
+    @property
+    def volunteered(self) -> list[str]:
+        """The features answered without being asked (``volunteer()``), in schema order."""
+        return list(self._volunteered)
 
     @property
     def exchanges(self) -> list[Exchange]:
@@ -472,16 +487,36 @@ class Consultation:
         item = self._readings.get(name)
         return item is not None and item.source == "screen"
 
-    def flips(self, name: str) -> tuple[int, int]:
-        """How many of the feature's representative answers change the recommended tool now,
-        out of how many tried (a reading of the words is tried against its alternatives)."""
-        current = self.decision.tool
+    def _tried(self, name: str) -> list[Value]:
+        """The answers of a feature worth trying now (a reading of the words is tried
+        against its alternatives)."""
         values = self._values.get(name, [])
         if self._confirmable(name):
             read = self.policy.features[name].show(self._readings[name].value)
             values = [v for v in values if v != read]
+        return values
+
+    def flips(self, name: str) -> tuple[int, int]:
+        """How many of the feature's representative answers change the recommended tool now,
+        out of how many tried (a reading of the words is tried against its alternatives)."""
+        current = self.decision.tool
+        values = self._tried(name)
         changed = sum(1 for v in values if self._route(self.context({name: v})).tool != current)
         return changed, len(values)
+
+    def guards(self, name: str) -> bool:
+        """Whether some answer of the feature changes the tool by a guardrail rather than by
+        the scores: it rules the leading tool out (one of its own `exclude` limitations, or
+        a `forbid`), or it fires a guardrail that has not fired yet."""
+        now = self.decision
+        fired = set(now.rules_fired)
+        for value in self._tried(name):
+            probe = self._route(self.context({name: value}))
+            if probe.tool == now.tool:
+                continue
+            if _rules_out(probe, now.tool) or not set(probe.rules_fired) <= fired:
+                return True
+        return False
 
     def answerable(self, name: str) -> float:
         """The prior chance that a person can answer the feature's question: high for the
@@ -503,13 +538,16 @@ class Consultation:
         return (changed / tried) * (1.0 if self._confirmable(name) else self.answerable(name))
 
     def _most_decisive(self, decision: Decision) -> str | None:
-        """The askable feature most worth asking: a reading of the words whose alternatives
-        would change the tool is confirmed first (the choice rests on it, and a yes is cheap);
-        then the core of the situation (the features a person nearly always can answer,
-        ``CORE``), then the rest, each group by the expected value of asking (``worth``), so
-        that the screens a person often cannot answer come after what they can. Only a
-        feature with an answer that changes the tool now is askable (an exact single-feature
-        flip, not the decision's bounds): None when there is none."""
+        """The askable feature most worth asking. Guardrails come before scores: first a
+        feature with an answer that would rule the leading tool out or fire a guardrail
+        (``guards``: asking it later could only waste the budget on scores that answer
+        overturns); then a reading of the words whose alternatives would change the tool
+        (the choice rests on it, and a yes is cheap); then the core of the situation (the
+        features a person nearly always can answer, ``CORE``); then the rest. Each group goes
+        by the expected value of asking (``worth``), so that the screens a person often
+        cannot answer come after what they can. Only a feature with an answer that changes
+        the tool now is askable (an exact single-feature flip, not the decision's bounds):
+        None when there is none."""
         candidates = [f.name for f in self.policy.features
                       if self._askable(f.name) and (f.name not in decision.context or self._confirmable(f.name))
                       and not self._settled_by_words(f.name)]
@@ -519,8 +557,9 @@ class Consultation:
             value = self.worth(name)
             if value <= 0:
                 continue
-            core = self._confirmable(name) or self.answerable(name) >= CORE
-            key = (float(self._confirmable(name)), float(core), value, -order)
+            confirmable = self._confirmable(name)
+            core = confirmable or self.answerable(name) >= CORE
+            key = (float(self.guards(name)), float(confirmable), float(core), value, -order)
             if best is None or key > best:
                 best, chosen = key, name
         return chosen
@@ -591,16 +630,84 @@ class Consultation:
             self._rejected.discard(feature)
         self._final = None
 
+    def volunteer(self, answers: Mapping[str, object]) -> list[str]:
+        """Take answers the person gave without being asked (the rest of an answers file):
+        each counts in the decision as given, and none is a question asked. A feature
+        already answered keeps its answer; "don't know" (None or an unknown word) and the
+        description are passed over. Raises ContextError for a value that does not fit.
+        Returns the features taken, in schema order. Meant for the end of the interview:
+        it does not reopen it."""
+        if self._final is not None:
+            raise DiscernError("the consultation is over")
+        taken: list[str] = []
+        for feature in self.policy.features:
+            name = feature.name
+            if feature.kind == "text" or name == DESCRIPTION or name in self._given or name not in answers:
+                continue
+            raw = answers[name]
+            if raw is None or isinstance(raw, _Mark) or (isinstance(raw, str) and raw.strip().lower() in UNKNOWN_WORDS):
+                continue
+            try:
+                value = feature.show(feature.check(raw))
+            except ContextError as error:
+                problem = error.problems[0]
+                raise ContextError(f"answer for `{name}`: {problem.message}", hint=problem.hint) from None
+            self._given[name] = value
+            self._rejected.discard(name)
+            taken.append(name)
+        self._volunteered += [name for name in taken if name not in self._volunteered]
+        return taken
+
     # -- the end ---------------------------------------------------------------------------------
 
     def conclude(self) -> Decision:
-        """The decision for everything answered, routed once with the caller's router (which
-        records it, if it records). Later calls return the same decision."""
+        """The decision for everything answered, routed once and recorded once if the
+        router records. When a feature left open would, by its answer alone, rule the
+        recommended tool out, the decision carries a note saying so (``would_rule_out``).
+        Later calls return the same decision."""
         if self._final is None:
             if self._current is not None and self._stop is None:
                 self._current = None  # stopped early by the caller
-            self._final = self.router.route(self.context())
+            context = self.context()
+            decision = self._probe.route(context)  # a fresh decision: the notes go into it
+            self._rule_out = self._open_exclusions(decision)
+            for name, asked in self._rule_out:
+                decision.notes.append(f"{'not known' if asked else 'not asked'}: {name}, which would rule "
+                                      f"this tool out")
+            if self.router.audit is not None:
+                self.router.audit.record(decision, given=context)
+            self._final = decision
         return self._final
+
+    @property
+    def would_rule_out(self) -> list[str]:
+        """The features left open (never asked, or answered "don't know") with an answer that
+        alone would rule the concluded tool out; empty before ``conclude()``."""
+        return [name for name, _ in self._rule_out]
+
+    def _open_exclusions(self, decision: Decision) -> list[tuple[str, bool]]:
+        """(feature, asked) for each feature absent from the decision's context with an
+        answer that would exclude the decision's tool (its own limitation or a `forbid`)."""
+        tool = decision.tool
+        chosen = decision.score_of(tool)
+        if tool is None or chosen is None:
+            return []
+        names: set[str] = set()
+        for clause in chosen.maybe_excluded_by:
+            names |= clause.features
+        for rule in self.policy.rules:
+            if rule.spec.action == "forbid" and tool in rule.spec.targets and rule.id not in decision.rules_fired:
+                names |= rule.features
+        context = self.context()
+        found: list[tuple[str, bool]] = []
+        for feature in self.policy.features:
+            name = feature.name
+            if name not in names or name in decision.context or feature.kind == "text":
+                continue
+            values = self._values.get(name, [])
+            if any(_rules_out(self._route({**context, name: v}), tool) for v in values):
+                found.append((name, name in self._asked))
+        return found
 
     def to_dict(self) -> dict[str, Any]:
         """The decision as ``route --json`` prints it, with the interview: ``questions_asked``,
@@ -610,6 +717,8 @@ class Consultation:
         card = safety_card(self.policy) if _safety_raised(decision) else None
         result["questions_asked"] = self.questions_asked
         result["answers"] = [e.to_dict() for e in self._exchanges]
+        result["volunteered"] = self.volunteered
+        result["would_rule_out"] = [{"feature": name, "asked": asked} for name, asked in self._rule_out]
         result["stopped_because"] = self._stop
         result["question_budget"] = self.budget
         result["safety"] = card.text() if card is not None else None
@@ -629,6 +738,12 @@ def safety_feature(policy: Policy) -> str | None:
             if policy.features[name].kind == "boolean":
                 return name
     return None
+
+
+def _rules_out(decision: Decision, tool: str | None) -> bool:
+    """Whether the decision rules ``tool`` out (an `exclude` limitation or a `forbid`)."""
+    score = decision.score_of(tool)
+    return score is not None and score.excluded_by is not None
 
 
 def _safety_raised(decision: Decision) -> bool:
@@ -679,11 +794,17 @@ def run_interview(consultation: Consultation, respond: Respond,
     return consultation
 
 
-def consult(router: Router, answers: Mapping[str, object], *, budget: int = DEFAULT_BUDGET) -> Consultation:
-    """A consultation answered from a mapping (its ``description`` opens it), concluded."""
+def consult(router: Router, answers: Mapping[str, object], *, budget: int = DEFAULT_BUDGET,
+            count_unasked: bool = True) -> Consultation:
+    """A consultation answered from a mapping (its ``description`` opens it), concluded.
+    Every answer the mapping gives counts in the decision, asked or not (``volunteer()``),
+    as ``discern consult --answers`` does; ``count_unasked=False`` keeps only the answers
+    to the questions asked, to measure what the interview alone reaches."""
     description = answers.get(DESCRIPTION)
     consultation = Consultation(router, description if isinstance(description, str) else None, budget=budget)
     run_interview(consultation, answers_from(answers))
+    if count_unasked:
+        consultation.volunteer(answers)
     consultation.conclude()
     return consultation
 

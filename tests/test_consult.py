@@ -3,6 +3,7 @@ read from the words, safety first, and recording once."""
 
 from __future__ import annotations
 
+import random
 import statistics
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +25,7 @@ from router.consult import (
     Consultation,
     answers_from,
     consult,
+    numeric_thresholds,
     representative_values,
     run_interview,
     safety_card,
@@ -178,13 +180,51 @@ def test_a_question_that_cannot_change_the_tool_is_not_asked(default_router: Rou
 
 def test_the_core_of_the_situation_comes_before_the_screens(default_router: Router) -> None:
     c = Consultation(default_router, budget=50)
-    run_interview(c, lambda q: DONT_KNOW)
+    guarding: list[str] = []
+
+    def respond(q: Any) -> Any:
+        if c.guards(q.feature):
+            guarding.append(q.feature)
+        return DONT_KNOW
+
+    run_interview(c, respond)
     asked = c.questions_asked
     assert asked[0] == "safety_risk" and c.stop_reason == "settled"
-    core = [n for n in asked[1:] if c.answerable(n) >= CORE]
-    assert core and asked[1:1 + len(core)] == core
+    rest = [n for n in asked[1:] if n not in guarding]
+    core = [n for n in rest if c.answerable(n) >= CORE]
+    assert core and rest[: len(core)] == core
     assert {"goal", "emotional_intensity", "time_available"} <= set(core)
     assert len(set(asked)) == len(asked)  # a "don't know" is never asked again
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_guardrails_come_before_scores(default_router: Router, data: st.DataObject) -> None:
+    """After safety, a feature whose answer would rule the leading tool out (or fire a
+    guardrail) is asked before any feature that changes the tool only by the scores."""
+    c = Consultation(default_router)
+    c.answer("safety_risk", False)
+    while (q := c.next_question()) is not None:
+        open_ = [f.name for f in default_router.policy.features
+                 if c._askable(f.name) and f.name not in c.decision.context and c.flips(f.name)[0]]
+        if any(c.guards(name) for name in open_):
+            assert c.guards(q.feature), (q.feature, c.decision.tool, open_)
+        values = representative_values(default_router.policy.features[q.feature]) or [DONT_KNOW]
+        c.answer(q.feature, data.draw(st.sampled_from([DONT_KNOW, *values])))
+
+
+def test_an_answer_that_rules_the_leader_out_is_asked_early(default_router: Router) -> None:
+    c = Consultation(default_router)
+    for feature, value in {"safety_risk": False, "goal": "cope", "emotional_intensity": 5,
+                           "time_available": 30}.items():
+        c.answer(feature, value)
+    leader = c.decision.tool
+    q = c.next_question()
+    assert q is not None and c.guards(q.feature)
+    probes = [default_router.route({**c.decision.context, q.feature: v})
+              for v in representative_values(default_router.policy.features[q.feature])]
+    assert any(p.score_of(leader).excluded_by is not None or set(p.rules_fired) - set(c.decision.rules_fired)
+               for p in probes)
 
 
 def test_a_screen_that_could_flip_it_is_still_asked(default_router: Router) -> None:
@@ -220,6 +260,103 @@ def test_every_question_could_change_the_choice(default_router: Router, data: st
     assert c.stop_reason in ("robust", "settled", "budget")
     assert len(c.questions_asked) <= c.budget
     assert c.conclude().tool is not None
+
+
+# --- answers given without a question ------------------------------------------------------------
+
+TRAUMA_FILE = {"goal": "plan", "stakes": "moderate", "controllability": "none", "time_available": 30,
+               "emotional_intensity": 6, "uncertainty": "ambiguity", "environment_validity": "high",
+               "rumination": True, "values_conflict": True, "fatigue": True, "trauma_activation": True}
+
+
+def test_unasked_answers_count_in_the_decision(default_router: Router) -> None:
+    c = consult(default_router, TRAUMA_FILE)
+    route = default_router.route(TRAUMA_FILE)
+    assert c.conclude().tool == route.tool
+    assert "mindful-noting" != c.conclude().tool
+    assert set(c.volunteered) | set(c.questions_asked) >= set(TRAUMA_FILE)
+    assert not set(c.volunteered) & set(c.questions_asked)  # asked or volunteered, never both
+    assert len(c.questions_asked) <= c.budget
+    d = c.to_dict()
+    assert d["questions_asked"] == c.questions_asked and d["volunteered"] == c.volunteered
+
+
+def test_a_volunteered_answer_does_not_replace_an_asked_one(default_router: Router) -> None:
+    c = Consultation(default_router)
+    c.next_question()
+    c.answer("safety_risk", False)
+    assert c.volunteer({"safety_risk": True, "goal": "cope", "stakes": "unknown", "rumination": None}) == ["goal"]
+    assert c.decision.context["safety_risk"] is False and c.questions_asked == ["safety_risk"]
+    with pytest.raises(ContextError):
+        c.volunteer({"emotional_intensity": 42})
+
+
+def _excluding_clauses(router: Router, tool: str | None, answers: Mapping[str, object]) -> list[str]:
+    """The tool's own `exclude` limitations that hold for the answers, checked on the
+    compiled conditions directly rather than through routing."""
+    if tool is None or tool not in router.policy.tools:
+        return []
+    checked = router.policy.features.check_context(answers)
+    return [c.id for c in router.policy.tools[tool].exclusions if c.test(checked) is True]
+
+
+def _random_answers(router: Router, rng: random.Random) -> dict[str, object]:
+    """An answers file over the default schema: a random subset of the features, each a
+    representative value (the ones the policy's conditions tell apart) or "unknown"."""
+    thresholds = numeric_thresholds(router.policy)
+    answers: dict[str, object] = {}
+    for feature in router.policy.features:
+        if feature.kind == "text" or rng.random() < 0.35:
+            continue
+        values = representative_values(feature, thresholds.get(feature.name, ())) or []
+        if feature.name == "safety_risk":
+            values = [False] * 9 + [True]
+        if not values:
+            continue
+        answers[feature.name] = "unknown" if rng.random() < 0.1 else rng.choice(values)
+    return answers
+
+
+def test_random_answer_files_never_get_a_tool_they_rule_out(default_router: Router) -> None:
+    rng = random.Random(20240611)
+    for _ in range(150):
+        answers = _random_answers(default_router, rng)
+        c = consult(default_router, answers, budget=rng.choice([0, 3, 5, 8]))
+        tool = c.conclude().tool
+        assert not _excluding_clauses(default_router, tool, answers), (answers, tool)
+        # every answer counts, so the file's decision is the one `route` gives for the file
+        assert tool == default_router.route(answers).tool, (answers, c.questions_asked)
+
+
+def test_without_the_unasked_answers_the_interview_alone_can_miss(default_router: Router) -> None:
+    c = consult(default_router, TRAUMA_FILE, count_unasked=False)
+    assert c.stop_reason == "budget" and "trauma_activation" not in c.questions_asked
+    decision = c.conclude()
+    if _excluding_clauses(default_router, decision.tool, TRAUMA_FILE):
+        assert "trauma_activation" in c.would_rule_out
+        assert "not asked: trauma_activation, which would rule this tool out" in decision.notes
+
+
+def test_what_is_left_open_that_would_rule_the_tool_out_is_said(default_router: Router) -> None:
+    rng = random.Random(7)
+    for _ in range(40):
+        answers = _random_answers(default_router, rng)
+        answers["safety_risk"] = False
+        c = consult(default_router, answers, budget=rng.choice([3, 5, 8]), count_unasked=False)
+        decision = c.conclude()
+        thresholds = numeric_thresholds(default_router.policy)
+        for feature in default_router.policy.features:
+            if feature.kind == "text" or feature.name in decision.context:
+                continue
+            values = representative_values(feature, thresholds.get(feature.name, ()))
+            rules_out = any(default_router.route({**decision.context, feature.name: v}).score_of(
+                decision.tool).excluded_by is not None for v in values)
+            assert rules_out == (feature.name in c.would_rule_out), (feature.name, decision.tool, answers)
+            if rules_out:
+                said = "not known" if feature.name in c.questions_asked else "not asked"
+                assert f"{said}: {feature.name}, which would rule this tool out" in decision.notes
+        assert c.to_dict()["would_rule_out"] == [
+            {"feature": n, "asked": n in c.questions_asked} for n in c.would_rule_out]
 
 
 def test_questions_asked_is_in_order(default_router: Router) -> None:
@@ -343,6 +480,7 @@ def test_only_the_conclusion_is_recorded(default_router: Router) -> None:
     assert decision.decision_id == "D1" and c.to_dict()["decision_id"] == "D1"
     given = store.records[0][1]
     assert given["description"] == "my flat" and given["goal"] == "decide"
+    assert store.records[0][0].notes == decision.notes  # what is left open is recorded with it
 
 
 def test_to_dict_is_the_route_json_plus_the_interview(default_router: Router) -> None:
@@ -361,7 +499,7 @@ def _vignette_figures(router: Router) -> tuple[float, float, int, float]:
     agree, counts = 0, []
     for case in cases:
         context = case["context"]
-        c = consult(router, context)
+        c = consult(router, context, count_unasked=False)  # the interview alone
         agree += c.conclude().tool == router.route(context).tool
         counts.append(len(c.questions_asked))
     return agree / len(cases), statistics.median(counts), max(counts), statistics.mean(counts)

@@ -224,3 +224,37 @@ def test_bad_answers_file_is_located(tmp_path: Path, content: str, message: str)
 def test_missing_answers_file() -> None:
     result = run("--answers", "/nonexistent/answers.yaml", "--no-audit")
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+TRAUMA_FILE = ("goal: plan\nstakes: moderate\ncontrollability: none\ntime_available: 30\nemotional_intensity: 6\n"
+               "uncertainty: ambiguity\nenvironment_validity: high\nrumination: true\nvalues_conflict: true\n"
+               "fatigue: true\ntrauma_activation: true\n")
+
+
+def test_every_answer_in_the_file_counts_asked_or_not(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(TRAUMA_FILE)
+    result = run("--answers", str(answers), "--json", "--no-audit")
+    assert result.returncode == 0, result.stderr
+    d = json.loads(result.stdout)
+    route = json.loads(subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "route", "--context", str(answers), "--json", "--no-audit"],
+        cwd=str(ROOT), env=_env(), capture_output=True, text=True, timeout=60, check=False).stdout)
+    assert d["tool"] == route["tool"]
+    excluded = {r["tool"] for r in route["ranking"] if r["excluded"]}
+    assert d["tool"] not in excluded and "mindful-noting" in excluded
+    assert len(d["questions_asked"]) <= 8 and "trauma_activation" not in d["questions_asked"]
+    assert "trauma_activation" in d["volunteered"]
+
+
+def test_the_card_says_what_was_not_asked_that_would_rule_the_tool_out(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("\n".join(line for line in TRAUMA_FILE.splitlines() if not line.startswith(
+        ("trauma_activation", "environment_validity", "values_conflict", "fatigue"))) + "\nsafety_risk: false\n")
+    result = run("--answers", str(answers), "--json", "--no-audit")
+    d = json.loads(result.stdout)
+    assert d["stopped_because"] == "budget"
+    assert {"feature": "trauma_activation", "asked": False} in d["would_rule_out"]
+    assert "not asked: trauma_activation, which would rule this tool out" in d["notes"]
+    card = run("--answers", str(answers), "--no-audit")
+    assert "Not asked: trauma_activation, which would rule this tool out" in " ".join(card.stdout.split())
