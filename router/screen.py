@@ -24,8 +24,10 @@ from typing import Any
 import yaml
 
 __all__ = [
+    "CONFUSABLES",
     "Normalised",
     "ScreenHit",
+    "fold_letter",
     "negated_before",
     "normalise",
     "pattern_ids",
@@ -44,6 +46,27 @@ _FOLD = {
     "\u00b4": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
     "\u2013": "-", "\u2014": " - ", "\u2212": "-", "\u2026": "...", "\u00a0": " ",
 }  # fmt: skip
+# Letters of other scripts that look like Latin ones ("kіll" with a Cyrillic і), folded to
+# the Latin letter before any pattern is searched, so that a look-alike never hides a word.
+# Keys are lowercase; the text is lowercased first.
+CONFUSABLES = {
+    # Cyrillic
+    "\u0430": "a", "\u0432": "b", "\u0435": "e", "\u0451": "e", "\u04bb": "h", "\u043d": "h",
+    "\u0456": "i", "\u0457": "i", "\u04cf": "l", "\u0458": "j", "\u043a": "k", "\u043c": "m",
+    "\u043e": "o", "\u0440": "p", "\u0441": "c", "\u0442": "t", "\u0443": "y", "\u0445": "x",
+    "\u0455": "s", "\u0501": "d", "\u051b": "q", "\u051d": "w", "\u0491": "r",
+    # Greek
+    "\u03b1": "a", "\u03b2": "b", "\u03b3": "y", "\u03b5": "e", "\u03b7": "n", "\u03b9": "i",
+    "\u03ba": "k", "\u03bd": "v", "\u03bf": "o", "\u03c1": "p", "\u03c4": "t", "\u03c5": "u",
+    "\u03c7": "x", "\u03c9": "w", "\u03f2": "c", "\u03f3": "j",
+    # Armenian
+    "\u0585": "o", "\u057d": "u", "\u0570": "h", "\u0578": "n",
+    # Latin letters that no decomposition brings back to a plain one
+    "\u0131": "i", "\u0237": "j", "\u0251": "a", "\u0261": "g", "\u0269": "i", "\u026a": "i",
+    "\u0142": "l", "\u00f8": "o", "\u0111": "d", "\u0127": "h", "\u029f": "l", "\u1d0b": "k",
+}  # fmt: skip
+# Characters with no width, dropped so that "ki\u200bll" reads as "kill".
+_INVISIBLE = frozenset("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff")
 _SENTENCE_END = re.compile(r"(?<!\d)[.!?]+(?!\d)|\n+")
 
 
@@ -89,6 +112,7 @@ class _Screen:
     negation_cues: re.Pattern[str]
     negation_pseudo: re.Pattern[str]
     terminators: re.Pattern[str]
+    new_subject: re.Pattern[str]
     idioms: tuple[re.Pattern[str], ...]
     fiction: re.Pattern[str]
     professional: re.Pattern[str]
@@ -136,6 +160,7 @@ def _load() -> _Screen:
         negation_cues=re.compile(negation["cues"]),
         negation_pseudo=re.compile(negation["pseudo"]),
         terminators=re.compile(negation["terminators"]),
+        new_subject=re.compile(negation["new_subject"]),
         idioms=tuple(re.compile(_expand(i, macros)) for i in guards["idioms"]),
         fiction=re.compile(guards["fiction"]["markers"]),
         professional=re.compile(guards["professional"]["markers"]),
@@ -160,10 +185,12 @@ def _fold(text: str) -> Normalised:
             piece = _FOLD[ch]
         elif ch in "\n\r\u2028\u2029\x0b\x0c":
             piece = "\n"
+        elif ch in _INVISIBLE:
+            continue
         elif ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):
             piece = " "
         else:
-            piece = ch.lower()
+            piece = "".join(fold_letter(c) for c in unicodedata.normalize("NFKC", ch).lower())
         for c in piece:
             if c in " \n":
                 if last_space:
@@ -181,6 +208,19 @@ def _fold(text: str) -> Normalised:
         starts.pop()
         ends.pop()
     return Normalised("".join(out), tuple(starts), tuple(ends))
+
+
+def fold_letter(ch: str) -> str:
+    """One lowercase character as the screen reads it: accents and other combining marks
+    dropped, and a look-alike of a Latin letter made that letter (see ``CONFUSABLES``)."""
+    if ch in CONFUSABLES:
+        return CONFUSABLES[ch]
+    if ch.isascii():
+        return ch
+    if unicodedata.category(ch) == "Mn":
+        return ""
+    base = "".join(c for c in unicodedata.normalize("NFD", ch) if unicodedata.category(c) != "Mn")
+    return CONFUSABLES.get(base, base) if base else ch
 
 
 def _rewrite(norm: Normalised, regex: re.Pattern[str], replace: str) -> Normalised:
@@ -251,8 +291,13 @@ def _is_negated(screen: _Screen, sentence: str, start: int) -> bool:
     ahead = window + " " + sentence[start : start + 40]
     pseudo = [m.span() for m in screen.negation_pseudo.finditer(ahead)]
     for cue in screen.negation_cues.finditer(window):
-        if not any(a <= cue.start() and cue.end() <= b for a, b in pseudo):
-            return True
+        if any(a <= cue.start() and cue.end() <= b for a, b in pseudo):
+            continue
+        # a new subject after the negation begins another statement: "i never told anyone
+        # i cut myself", "if i do not get the job i am going to end it"
+        if screen.new_subject.search(ahead[cue.end() : len(window) + 3]):
+            continue
+        return True
     return False
 
 

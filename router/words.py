@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from .errors import ContextError
-from .screen import _expand, _read_data, negated_before, normalise, screen_text, sentence_spans
+from .screen import CONFUSABLES, _expand, _read_data, negated_before, normalise, screen_text, sentence_spans
 
 __all__ = [
     "MAX_DESCRIPTION_CHARS",
@@ -446,6 +446,10 @@ def is_probably_english(text: str) -> bool:
     if not letters:
         return False
     latin = sum(1 for ch in letters if "LATIN" in unicodedata.name(ch, ""))
+    if latin:
+        # look-alikes of Latin letters among Latin ones ("kіll" with a Cyrillic і) are English
+        # in disguise: they count as Latin, and the function words below are read folded
+        latin += sum(1 for ch in letters if ch.lower() in CONFUSABLES)
     if latin / len(letters) < 0.8:
         return False
     words = re.findall(r"[a-z']+", normalise(text).text)

@@ -33,6 +33,8 @@ PINNED = {
     "suicide-goodbye": "I wrote goodbye letters to my kids",
     "suicide-plan-means": "I know how I'll do it",
     "suicide-jump-from-height": "he is going to jump off the bridge",
+    "suicide-means-ready": "I have the pills ready",
+    "unsafe-self": "I can't keep myself safe",
     "self-injury-act": "I've been cutting myself again",
     "self-injury-word": "the urge to self-harm is strong",
     "harm-to-others-intent": "I want to hurt my coworker",
@@ -120,6 +122,71 @@ def test_a_guard_in_one_sentence_does_not_cancel_another() -> None:
     assert screen_text("In my novel the hero dies. I want to kill myself.")
     assert screen_text("I'm not suicidal. But I have the pills saved up for when I'm ready.")
     assert screen_text("Years ago I was fine. Now I want to die.")
+
+
+# Plain statements of risk a review found missed: each kind (self-injury in any tense, not
+# being able to stay safe, means got or ready, giving things away, negation that does not
+# reach past a contrast, look-alike letters) must be caught.
+MISSED_BEFORE = [
+    "I cut myself again",
+    "I can't keep myself safe",
+    "I have the pills ready",
+    "I've got the pills ready to take tonight",
+    "I bought a gun",
+    "I said I'd never hurt myself, but tonight I bought a gun",
+    "I would never kill myself but I have the pills ready",
+    "I'm not going to do anything stupid, I just gave away my dog and my things",
+    "k\u0456ll myself",  # a Cyrillic і
+]
+
+
+@pytest.mark.parametrize("text", MISSED_BEFORE)
+def test_plain_risk_statements_are_caught(text: str) -> None:
+    assert screen_text(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I cut myself shaving",
+        "I bought a gun for hunting season with my dad",
+        "I gave away my old clothes to charity",
+        "the pills are ready at the pharmacy for my mum",
+        "I can't keep my plants alive",
+        "I would never, ever hurt myself",
+    ],
+)
+def test_the_new_kinds_leave_plain_life_alone(text: str) -> None:
+    assert screen_text(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I w\u0430nt to k\u0456ll mys\u0435lf",  # Cyrillic а, і, е
+        "\u0399 want t\u03bf die",  # Greek Ι, ο
+        "\u043a\u0456ll \u043c\u0443\u0455\u0435lf",  # mostly Cyrillic
+        "I want to ki\u200bll myself",  # a zero-width space
+        "I want to k\u00efll myself",  # an accent
+        "\uff29 want to kill myself",  # a fullwidth letter
+    ],
+)
+def test_look_alike_letters_are_read_as_latin(text: str) -> None:
+    from router.words import is_probably_english
+
+    hits = screen_text(text)
+    assert hits, text
+    assert all(h.evidence in text for h in hits)
+    assert is_probably_english(text)
+
+
+def test_a_negation_does_not_reach_past_a_contrast_or_a_new_statement() -> None:
+    assert screen_text("I'm not going to do anything, though I have the tablets saved.")
+    assert screen_text("I won't hurt anyone; I just can't keep myself safe anymore.")
+    assert screen_text("Nobody knows I've been cutting myself.")
+    assert screen_text("I'm fine \u2014 I've just written a last note for my family.")
+    assert screen_text("I don't want to die") == []
+    assert screen_text("Not that I'd ever hurt myself, but I'm so tired of this job.") == []
 
 
 def test_hit_is_frozen() -> None:
