@@ -507,8 +507,9 @@ def _vignette_figures(router: Router) -> tuple[float, float, int, float]:
 
 def test_consultation_agrees_with_full_routing_as_measured(default_router: Router) -> None:
     agreement, _median, most, mean = _vignette_figures(default_router)
-    # a floor at what the interview reaches (38 of 45, 84.4 %; 6.44 questions on average)
-    assert agreement >= 38 / 45 and most <= 8 and mean <= 6.5
+    # a floor at what the interview reaches (38 of 45, 84.4 %; 6.58 questions on average since
+    # the schema asks about self-criticism, which can move the choice to self-compassion)
+    assert agreement >= 38 / 45 and most <= 8 and mean <= 6.6
 
 
 @pytest.mark.xfail(reason="the target (95 % agreement, median <= 5 questions) is not reached at the budget "
