@@ -4,7 +4,7 @@ words, and the TF-IDF tool match.
 Run from the repository root:  python benchmarks/bench_words.py
 Prints the cost per description after loading, the screen's recall and false-alarm rate
 (all items and the holdout), feature accuracy per feature (also on
-tests/data/words/described_fresh.yaml), and tool-matching top-1 / top-3 on
+tests/data/words/described_fresh.yaml and described_unseen.yaml), and tool-matching top-1 / top-3 on
 tests/data/words/described.yaml against the shipped tools/*.yaml when they exist.
 """
 
@@ -82,15 +82,19 @@ def main() -> None:
             f"  {feature:24s} all {pct(ok, n):16s} holdout {pct(hok, hn):16s} unlabelled readings {spurious[feature]}"
         )
 
-    print("== features on described_fresh.yaml (wording never used to write the rules)")
-    fresh_stats: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for item in items("described_fresh"):
-        got = {r.feature: r.value for r in read_features(item["text"])}
-        for feature, want in item["features"].items():
-            fresh_stats[feature][0] += 1
-            fresh_stats[feature][1] += same_value(feature, want, got.get(feature))
-    for feature, (n, ok) in sorted(fresh_stats.items()):
-        print(f"  {feature:24s} fresh {pct(ok, n)}")
+    for name, label, note in (
+        ("described_fresh", "fresh", "wording the rules were later adjusted on"),
+        ("described_unseen", "unseen", "wording never used to write or adjust the rules"),
+    ):
+        print(f"== features on {name}.yaml ({note})")
+        set_stats: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for item in items(name):
+            got = {r.feature: r.value for r in read_features(item["text"])}
+            for feature, want in item["features"].items():
+                set_stats[feature][0] += 1
+                set_stats[feature][1] += same_value(feature, want, got.get(feature))
+        for feature, (n, ok) in sorted(set_stats.items()):
+            print(f"  {feature:24s} {label:6s} {pct(ok, n)}")
 
     print("== tool matching")
     documents = tool_documents(ROOT / "tools")
@@ -103,7 +107,9 @@ def main() -> None:
         encoder = available_encoder()  # the `embed` extra, when installed
         matcher = TextMatcher.fit(documents, encoder=encoder, dense_weight=DENSE_WEIGHT if encoder else 0.0)
         kind = "hybrid TF-IDF + MiniLM" if encoder else "TF-IDF"
-        print(f"  {len(documents)} tools, {kind}, fit in {time.perf_counter() - start:.2f} s (first fit imports scikit-learn)")
+        print(
+            f"  {len(documents)} tools, {kind}, fit in {time.perf_counter() - start:.2f} s (first fit imports scikit-learn)"
+        )
         best_in = []
         for label, keep in (("all", lambda i: True), ("holdout", lambda i: i.get("split") == "holdout")):
             top1 = top3 = n = 0

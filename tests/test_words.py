@@ -100,11 +100,47 @@ def test_fresh_descriptions_are_labelled() -> None:
     assert all("goal" in i["features"] and "stakes" in i["features"] for i in items)
 
 
-# floors at the accuracy measured on wording the rules were not written from; stakes is the
-# weak one (many descriptions name no cue of how much rides on them)
-@pytest.mark.parametrize(("feature", "floor"), [("goal", 0.91), ("stakes", 0.59), ("interpersonal_conflict", 0.96)])
+# floors against regressions on the fresh set (the stakes, group and options rules were since
+# adjusted on its wording, so these are not a measure of new wording: the unseen set is)
+@pytest.mark.parametrize(
+    ("feature", "floor"),
+    [("goal", 0.91), ("stakes", 0.90), ("interpersonal_conflict", 0.96), ("group", 0.85), ("options", 0.85)],
+)
 def test_accuracy_on_fresh_descriptions(feature: str, floor: float) -> None:
     n, ok = fresh_accuracy()[feature]
+    assert ok / n >= floor, f"{feature}: {ok}/{n}"
+
+
+def unseen_items() -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = yaml.safe_load((DATA / "described_unseen.yaml").read_text("utf-8"))["items"]
+    return items
+
+
+def unseen_accuracy() -> dict[str, tuple[int, int]]:
+    seen: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for item in unseen_items():
+        got = {r.feature: r.value for r in read_features(item["text"])}
+        for feature, want in item["features"].items():
+            seen[feature][0] += 1
+            seen[feature][1] += same_value(feature, want, got.get(feature))
+    return {f: (n, ok) for f, (n, ok) in seen.items()}
+
+
+def test_unseen_descriptions_are_labelled() -> None:
+    items = unseen_items()
+    assert len(items) >= 100
+    assert all("goal" in i["features"] and "stakes" in i["features"] for i in items)
+    assert sum("group" in i["features"] for i in items) >= 25
+    assert sum("options" in i["features"] for i in items) >= 25
+    assert any(i["features"].get("options") == 0 for i in items)
+
+
+# floors just under the accuracy measured on descriptions the rules were never written or
+# adjusted from (stakes 67/100, group 27/30, options 49/53, goal 73/100): stakes stays below
+# the 80 % wanted, since many descriptions say little of what rides on them
+@pytest.mark.parametrize(("feature", "floor"), [("stakes", 0.65), ("group", 0.86), ("options", 0.90), ("goal", 0.70)])
+def test_accuracy_on_unseen_descriptions(feature: str, floor: float) -> None:
+    n, ok = unseen_accuracy()[feature]
     assert ok / n >= floor, f"{feature}: {ok}/{n}"
 
 
@@ -226,7 +262,9 @@ def test_is_probably_english(text: str, english: bool) -> None:
     assert is_probably_english(text) is english
 
 
-@pytest.mark.parametrize("text", ["im gonna kms", "idk wat 2 do anymore tbh", "ngl i wanna die lol", "u ok? i cant sleep"])
+@pytest.mark.parametrize(
+    "text", ["im gonna kms", "idk wat 2 do anymore tbh", "ngl i wanna die lol", "u ok? i cant sleep"]
+)
 def test_slang_and_typos_read_as_english(text: str) -> None:
     assert is_probably_english(text)
 
