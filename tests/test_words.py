@@ -32,7 +32,7 @@ ORDINALS = {
     "data_available": {"none", "little", "plenty"},
     "goal": {"decide", "plan", "understand", "cope", "create"},
 }
-BOOLEANS = {"rumination", "fatigue", "trauma_activation", "interpersonal_conflict", "group", "values_conflict"}
+BOOLEANS = {"rumination", "fatigue", "trauma_activation", "interpersonal_conflict", "group", "values_conflict", "self_criticism"}
 
 
 def _described() -> list[dict[str, Any]]:
