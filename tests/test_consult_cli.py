@@ -247,14 +247,16 @@ def test_every_answer_in_the_file_counts_asked_or_not(tmp_path: Path) -> None:
     assert "trauma_activation" in d["volunteered"]
 
 
-def test_the_card_says_what_was_not_asked_that_would_rule_the_tool_out(tmp_path: Path) -> None:
+def test_the_card_says_what_was_left_open_that_would_rule_the_tool_out(tmp_path: Path) -> None:
+    # coping with replayed thoughts leads to mindful noting, which trauma reminders rule out;
+    # the file cannot say whether they are part of it, so the card must
     answers = tmp_path / "answers.yaml"
-    answers.write_text("\n".join(line for line in TRAUMA_FILE.splitlines() if not line.startswith(
-        ("trauma_activation", "environment_validity", "values_conflict", "fatigue"))) + "\nsafety_risk: false\n")
+    answers.write_text("goal: cope\ncontrollability: partial\nemotional_intensity: 5\nstakes: moderate\n"
+                       "time_available: 30\nuncertainty: ambiguity\nrumination: true\nsafety_risk: false\n")
     result = run("--answers", str(answers), "--json", "--no-audit")
     d = json.loads(result.stdout)
-    assert d["stopped_because"] == "budget"
-    assert {"feature": "trauma_activation", "asked": False} in d["would_rule_out"]
-    assert "not asked: trauma_activation, which would rule this tool out" in d["notes"]
+    assert d["tool"] == "mindful-noting"
+    assert [o["feature"] for o in d["would_rule_out"]] == ["trauma_activation"]
+    assert any(n.endswith("trauma_activation, which would rule this tool out") for n in d["notes"])
     card = run("--answers", str(answers), "--no-audit")
-    assert "Not asked: trauma_activation, which would rule this tool out" in " ".join(card.stdout.split())
+    assert "trauma_activation, which would rule this tool out" in " ".join(card.stdout.split())
