@@ -4,7 +4,7 @@ words, and the TF-IDF tool match.
 Run from the repository root:  python benchmarks/bench_words.py
 Prints the cost per description after loading, the screen's recall and false-alarm rate
 (all items and the holdout), feature accuracy per feature (also on
-tests/data/words/described_fresh.yaml and described_unseen.yaml), and tool-matching top-1 / top-3 on
+tests/data/words/described_fresh.yaml, described_unseen.yaml and described_final.yaml), and tool-matching top-1 / top-3 on
 tests/data/words/described.yaml against the shipped tools/*.yaml when they exist.
 """
 
@@ -84,7 +84,8 @@ def main() -> None:
 
     for name, label, note in (
         ("described_fresh", "fresh", "wording the rules were later adjusted on"),
-        ("described_unseen", "unseen", "wording never used to write or adjust the rules"),
+        ("described_unseen", "unseen", "wording the goal and stakes rules were later adjusted on"),
+        ("described_final", "final", "wording never used to write or adjust the rules"),
     ):
         print(f"== features on {name}.yaml ({note})")
         set_stats: dict[str, list[int]] = defaultdict(lambda: [0, 0])

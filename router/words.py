@@ -173,6 +173,10 @@ _ENGLISH_FUNCTION_WORDS = frozenset(
 )
 
 
+#: the levels, lowest first, of the scored ordinal features whose rules may shift a reading
+_LADDERS = {"stakes": ("trivial", "low", "moderate", "high", "critical")}
+
+
 @dataclass(frozen=True)
 class Reading:
     """One feature read from the words: its value, the words that show it, and the rule."""
@@ -192,6 +196,9 @@ class _Rule:
     weight: float = 1.0
     #: in a scored feature, how many different phrases of this rule count (each adds weight)
     cap: int = 1
+    #: in a scored ordinal feature, a rule with a shift adds no weight: when it matches it
+    #: moves the winning level that many steps ("only a", "just a": one step down)
+    shift: int = 0
 
 
 @dataclass(frozen=True)
@@ -219,6 +226,7 @@ def _load() -> tuple[_Feature, ...]:
                 negatable=bool(rule.get("negatable", True)),
                 weight=float(rule.get("weight", 1.0)),
                 cap=int(rule.get("cap", 1)),
+                shift=int(rule.get("shift", 0)),
             )
             for rule in spec["rules"]
         )
@@ -345,7 +353,12 @@ def _read_scored(feature: _Feature, source: str, text: str, sentences: list[tupl
     totals: dict[bool | int | float | str, float] = {}
     best: dict[bool | int | float | str, tuple[float, _Rule, tuple[int, int]]] = {}
     order: dict[bool | int | float | str, int] = {}
+    shift = 0
     for index, rule in enumerate(feature.rules):
+        if rule.shift:
+            if not shift and _matches(rule, text, sentences):
+                shift = rule.shift
+            continue
         if rule.value is None:
             continue
         order.setdefault(rule.value, index)
@@ -359,6 +372,12 @@ def _read_scored(feature: _Feature, source: str, text: str, sentences: list[tupl
         return None
     value = min(totals, key=lambda v: (-totals[v], order[v]))
     _, rule, (start, end) = best[value]
+    if shift and feature.name in _LADDERS:
+        ladder = _LADDERS[feature.name]
+        # a step, and never below "low": "just a filling" is still a small thing, not nothing
+        index = ladder.index(str(value))
+        if shift > 0 or index > 1:
+            value = ladder[max(1, min(len(ladder) - 1, index + shift))]
     return Reading(feature.name, value, norm.original(source, start, end), rule.id)
 
 

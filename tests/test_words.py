@@ -135,9 +135,8 @@ def test_unseen_descriptions_are_labelled() -> None:
     assert any(i["features"].get("options") == 0 for i in items)
 
 
-# floors just under the accuracy measured on descriptions the rules were never written or
-# adjusted from (stakes 67/100, group 27/30, options 49/53, goal 73/100): stakes stays below
-# the 80 % wanted, since many descriptions say little of what rides on them
+# floors against regressions on the unseen set (the goal and stakes rules were since adjusted
+# on its wording, so these are no longer a measure of new wording: the final set is)
 @pytest.mark.parametrize(("feature", "floor"), [("stakes", 0.65), ("group", 0.86), ("options", 0.90), ("goal", 0.70)])
 def test_accuracy_on_unseen_descriptions(feature: str, floor: float) -> None:
     n, ok = unseen_accuracy()[feature]
@@ -215,6 +214,7 @@ def test_every_rule_id_is_unique_and_some_example_reads_it() -> None:
             "conflict-none-stated",
             "time-no-rush",
             "time-the-next",
+            "stakes-only-a",  # shifts a reading a step; the reading names the rule that set it
         }
     )
     assert not unused, unused
@@ -307,3 +307,28 @@ def test_read_features_never_raises(text: str) -> None:
     assert isinstance(read_features(text), list)
     text_problem(text)
     is_probably_english(text)
+
+
+def final_accuracy() -> dict[str, tuple[int, int]]:
+    items: list[dict[str, Any]] = yaml.safe_load((DATA / "described_final.yaml").read_text("utf-8"))["items"]
+    seen: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for item in items:
+        got = {r.feature: r.value for r in read_features(item["text"])}
+        for feature, want in item["features"].items():
+            seen[feature][0] += 1
+            seen[feature][1] += same_value(feature, want, got.get(feature))
+    return {f: (n, ok) for f, (n, ok) in seen.items()}
+
+
+def test_final_descriptions_are_labelled() -> None:
+    items = yaml.safe_load((DATA / "described_final.yaml").read_text("utf-8"))["items"]
+    assert len(items) >= 100
+    assert all("goal" in i["features"] and "stakes" in i["features"] for i in items)
+
+
+# floors just under the accuracy measured on descriptions the rules were never written or
+# adjusted from (goal 79/100, stakes 52/100): both stay below the 80 % wanted
+@pytest.mark.parametrize(("feature", "floor"), [("goal", 0.77), ("stakes", 0.50)])
+def test_accuracy_on_final_descriptions(feature: str, floor: float) -> None:
+    n, ok = final_accuracy()[feature]
+    assert ok / n >= floor, f"{feature}: {ok}/{n}"
