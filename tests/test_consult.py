@@ -193,7 +193,9 @@ def test_the_core_of_the_situation_comes_before_the_screens(default_router: Rout
     rest = [n for n in asked[1:] if n not in guarding]
     core = [n for n in rest if c.answerable(n) >= CORE]
     assert core and rest[: len(core)] == core
-    assert {"goal", "emotional_intensity", "time_available"} <= set(core)
+    # which core features can change the tool from an empty context depends on the catalog;
+    # the goal and the intensity always can (every tool's fit turns on them)
+    assert {"goal", "emotional_intensity"} <= set(core)
     assert len(set(asked)) == len(asked)  # a "don't know" is never asked again
 
 

@@ -332,3 +332,103 @@ def test_final_descriptions_are_labelled() -> None:
 def test_accuracy_on_final_descriptions(feature: str, floor: float) -> None:
     n, ok = final_accuracy()[feature]
     assert ok / n >= floor, f"{feature}: {ok}/{n}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm in a total panic",
+        "I'm freaking out",
+        "I'm boiling with rage",
+        "I'm losing it",
+        "I had a complete meltdown at work",
+        "I can't stop shaking",
+    ],
+)
+def test_strong_arousal_reads_as_extreme_intensity(text: str) -> None:
+    got = {r.feature: r.value for r in read_features(text)}
+    assert got.get("emotional_intensity") == 9.0, got
+
+
+@pytest.mark.parametrize("text", ["I'm fuming", "I'm furious with the landlord"])
+def test_anger_reads_as_very_high_intensity(text: str) -> None:
+    assert {r.feature: r.value for r in read_features(text)}.get("emotional_intensity") == 8.0
+
+
+@pytest.mark.parametrize(
+    "text", ["Honestly, I don't know which phone to get", "To be honest I'm not sure what to do", "In all honesty, pizza or pasta?"]
+)
+def test_honestly_as_a_sentence_adverb_is_no_values_conflict(text: str) -> None:
+    assert "values_conflict" not in {r.feature for r in read_features(text)}
+
+
+def test_honesty_as_a_value_still_reads() -> None:
+    got = {r.feature: r.value for r in read_features("Do I stay honest with my boss about the mistake or cover for my friend?")}
+    assert got.get("values_conflict") is True
+
+
+@pytest.mark.parametrize("text", ["The storm will kill the tomatoes", "The frost could kill my plants", "The heat might kill the battery"])
+def test_kill_about_plants_or_objects_is_not_critical(text: str) -> None:
+    assert {r.feature: r.value for r in read_features(text)}.get("stakes") != "critical"
+
+
+@pytest.mark.parametrize("text", ["He could die if we don't act", "The smoke could kill my dad"])
+def test_a_life_at_risk_is_still_critical(text: str) -> None:
+    assert {r.feature: r.value for r in read_features(text)}.get("stakes") == "critical"
+
+
+@pytest.mark.parametrize(
+    "text", ["I keep replaying the great goal we scored on Saturday", "I can't stop thinking about the lovely holiday we had"]
+)
+def test_replaying_something_pleasant_is_not_rumination(text: str) -> None:
+    assert "rumination" not in {r.feature for r in read_features(text)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I keep replaying that awful meeting",
+        "I keep replaying the great goal we scored but we lost anyway and I can't sleep",
+    ],
+)
+def test_replaying_something_that_hurts_is_rumination(text: str) -> None:
+    assert {r.feature: r.value for r in read_features(text)}.get("rumination") is True
+
+
+@pytest.mark.parametrize(
+    "text", ["which job offer pays more", "which job offer pays 500 euros more", "Honestly, which job offer pays more?"]
+)
+def test_which_job_pays_more_is_not_trivial(text: str) -> None:
+    assert {r.feature: r.value for r in read_features(text)}.get("stakes") == "high"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The company needs an answer by Friday",
+        "the company is deciding whether to let me go",
+        "I work at the company and must decide whether to stay",
+    ],
+)
+def test_a_company_mentioned_is_not_a_group_deciding(text: str) -> None:
+    assert {r.feature: r.value for r in read_features(text)}.get("group") is not True
+
+
+def test_ones_own_company_deciding_is_a_group() -> None:
+    assert {r.feature: r.value for r in read_features("our company has to pick a new supplier")}.get("group") is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I freeze and go blank whenever someone raises their voice, like I did as a child when my father hit us",
+        "I go blank whenever my boss shouts, it takes me back to my childhood",
+    ],
+)
+def test_a_past_harm_still_felt_now_is_trauma_activation(text: str) -> None:
+    got = {r.feature: r.value for r in read_features(text)}
+    assert got.get("trauma_activation") is True, got
+
+
+def test_going_blank_without_past_harm_is_not_trauma() -> None:
+    assert "trauma_activation" not in {r.feature for r in read_features("My mind goes blank in exams")}
