@@ -13,14 +13,17 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> None:
-    wanted = set(sys.argv[1:])
+    scripts = {script.stem.removeprefix("bench_"): script for script in sorted(HERE.glob("bench_*.py"))}
+    wanted = sys.argv[1:] or list(scripts)
+    unknown = [name for name in wanted if name not in scripts]
+    if unknown:
+        print(f"error: no benchmark named {', '.join(unknown)}; there are {', '.join(scripts)}", file=sys.stderr)
+        raise SystemExit(2)
     sys.path.insert(0, str(HERE.parent))
-    for script in sorted(HERE.glob("bench_*.py")):
-        name = script.stem.removeprefix("bench_")
-        if wanted and name not in wanted:
-            continue
+    for name in wanted:
         print(f"== {name}", flush=True)
-        runpy.run_path(str(script), run_name="__main__")
+        sys.argv = [str(scripts[name])]  # each benchmark reads its own options, not ours
+        runpy.run_path(str(scripts[name]), run_name="__main__")
         print(flush=True)
 
 

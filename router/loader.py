@@ -97,14 +97,16 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     for part in loc:
         if isinstance(part, int):
             continue
-        info = getattr(current, "model_fields", {}).get(part)
+        fields = getattr(current, "model_fields", {})
+        info = fields.get(part) or next((f for f in fields.values() if f.alias == part), None)
         if info is None:
             return []
         annotation = info.annotation
         current = _inner_model(annotation)
         if current is None:
             return []
-    return list(getattr(current, "model_fields", {}))
+    # as written in files: a field's alias where it has one (`not` for the model's `not_`)
+    return [info.alias or name for name, info in getattr(current, "model_fields", {}).items()]
 
 
 def _inner_model(annotation: Any) -> Any:

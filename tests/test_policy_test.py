@@ -12,7 +12,7 @@ from conftest import DATA, ROOT
 from typer.testing import CliRunner, Result
 
 from discern_cli.policy import policy_diff, policy_lint, policy_test
-from router import load_policy
+from router import SpecError, load_policy
 from router.policytest import coverage, default_tests_path, load_suite, run_suite
 
 app = typer.Typer()
@@ -230,3 +230,14 @@ def test_a_policy_that_fails_to_load_is_a_usage_error(tmp_path: Path) -> None:
     result = invoke(str(file))
     assert result.exit_code == 2 and "p.yaml:2:11: fallback `nothing` is not a tool in play" in result.stderr
     assert load_policy  # the library is what the command runs
+
+
+def test_a_misspelt_case_key_is_named_as_written_in_files(tmp_path: Path) -> None:
+    from router.policytest import load_suite as load_test_suite
+
+    path = tmp_path / "a.tests.yaml"
+    path.write_text("cases:\n  - name: x\n    context: {goal: cope}\n    not_: [grounding]\n")
+    with pytest.raises(SpecError) as caught:
+        load_test_suite(path)
+    [problem] = caught.value.problems
+    assert problem.message == "unknown field `not_`" and problem.hint == "did you mean `not`?"
