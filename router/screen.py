@@ -119,6 +119,8 @@ class _Screen:
     past: re.Pattern[str]
     resolved: re.Pattern[str]
     present: re.Pattern[str]
+    past_after: re.Pattern[str]
+    past_tense: re.Pattern[str]
 
 
 def _read_data(name: str) -> Any:
@@ -167,6 +169,8 @@ def _load() -> _Screen:
         past=re.compile(past["past"]),
         resolved=re.compile(past["resolved"]),
         present=re.compile(past["present"]),
+        past_after=re.compile(past["past_after"]),
+        past_tense=re.compile(past["past_tense"]),
     )
 
 
@@ -315,7 +319,12 @@ def _is_resolved_past(screen: _Screen, sentence: str, following: str, start: int
     if screen.present.search(clause):
         return False
     if not screen.past.search(sentence[:right]):
-        return False
+        # "i was hurt as a child; that was thirty years ago": a past-tense clause set in the
+        # past by a later "that was ... ago", in its own sentence or the next one
+        if not screen.past_tense.search(clause):
+            return False
+        if not (screen.past_after.search(sentence[end:]) or screen.past_after.search(following)):
+            return False
     return bool(screen.resolved.search(sentence[end:]) or screen.resolved.search(following))
 
 

@@ -50,6 +50,10 @@ PINNED = {
     "medical-cardiac": "crushing chest pain and sweating",
     "medical-unresponsive": "my friend won't wake up",
     "medical-stroke-allergy-bleeding": "her face is drooping and her speech is slurred",
+    "medical-starvation": "I stopped eating a week ago and I faint when I stand up.",
+    "acute-danger-fire": "My house is on fire and I don't know what to do.",
+    "acute-danger-gas": "There's a gas smell in the flat and my head is spinning.",
+    "acute-danger-vehicle": "I'm a pilot and the engine just failed on take-off.",
 }
 
 
@@ -228,3 +232,78 @@ def test_normalise_keeps_the_way_back() -> None:
 def test_screen_never_raises(text: str) -> None:
     for hit in screen_text(text):
         assert hit.pattern_id in PINNED
+
+
+# Statements a later review found missed: ending it with a time or a plan, not seeing the
+# point in going on, researching a dose of one's own pills, a threat with means and
+# knowledge of the target, starving for days and fainting, and physical danger happening
+# now (fire, smoke, gas, an engine failing).
+MISSED_BY_KIND = {
+    "I plan to end it on Friday.": "suicide",
+    "Honestly I don't see the point in going on anymore and I've been looking up how many of my pills it would take.": "suicide",
+    "I want to make him pay; I know where he parks and I've got a knife.": "harm_to_others",
+    "I stopped eating a week ago and I faint when I stand up.": "medical_emergency",
+    "My house is on fire and I don't know what to do.": "acute_danger",
+    "The pan caught fire and flames are reaching the cupboards right now.": "acute_danger",
+    "There's smoke pouring out of the kitchen and my kid is upstairs.": "acute_danger",
+    "There's a gas smell in the flat and my head is spinning.": "acute_danger",
+    "I'm a pilot and the engine just failed on take-off.": "acute_danger",
+}
+
+
+@pytest.mark.parametrize("text", sorted(MISSED_BY_KIND))
+def test_missed_kinds_are_caught_with_their_category(text: str) -> None:
+    hits = screen_text(text)
+    assert hits, text
+    assert MISSED_BY_KIND[text] in {h.category for h in hits}, hits
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm going to end it tonight.",
+        "I've decided to end it this weekend.",
+        "My plan is to end my life next week.",
+        "I can't go on after Christmas.",
+        "There's no point going on anymore.",
+        "What dose of my insulin would kill me?",
+        "I'm going to get back at him, I've bought a bat.",
+        "I haven't eaten in five days and I keep passing out.",
+        "We're trapped upstairs and the stairs are on fire.",
+        "The carbon monoxide alarm is going off and we all feel sick.",
+        "My brakes aren't working and I'm on the motorway.",
+    ],
+)
+def test_each_new_kind_is_caught_in_other_words(text: str) -> None:
+    assert screen_text(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I was abused as a child; that was thirty years ago and I'm at peace with it now.",
+        "I was raped at a party. That was twenty years ago and I'm fine now.",
+        "I used to self-harm as a teenager, but that is long behind me.",
+        "The plan is to end the meeting early.",
+        "I'll end it with a joke.",
+        "We'll end it on a high note.",
+        "The barbecue smoke drifted over the fence.",
+        "Gas prices are killing me.",
+        "My car engine makes a noise when it's cold.",
+        "I fasted for Ramadan.",
+        "I'm on fire at work this week, should I ask for a raise?",
+        "The smoke alarm went off when I burnt the toast.",
+        "The kitchen caught fire last year but we put it out and insurance paid.",
+        "I haven't eaten meat in weeks.",
+        "There's no point going on about it.",
+        "I smelled gas at the petrol station.",
+        "The engine failed its MOT so I need a new car.",
+    ],
+)
+def test_the_newest_kinds_leave_plain_life_and_a_resolved_past_alone(text: str) -> None:
+    assert screen_text(text) == [], text
+
+
+def test_a_resolved_past_does_not_cover_a_present_wish() -> None:
+    assert screen_text("I tried to kill myself. That was ten years ago but I want to die again.")
+    assert screen_text("I want to kill myself. That was a long time ago and I'm fine now.")
