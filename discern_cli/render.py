@@ -14,6 +14,10 @@ from rich.text import Text
 from router.spec import ToolSpec
 
 
+# Past this many, ruled-out tools are named without their reasons, to keep the card short.
+RULED_OUT_SHOWN = 5
+
+
 def _signed(value: float) -> str:
     return f"{value:+g}" if value else "0"
 
@@ -70,10 +74,13 @@ def render_decision(d: Mapping[str, Any]) -> RenderableType:
     excluded = [r for r in ranking if r["excluded"]]
     if excluded:
         table = Table(title="Ruled out", title_justify="left", show_header=False, box=None, padding=(0, 1))
-        for r in excluded:
+        for r in excluded[:RULED_OUT_SHOWN]:
             by = r.get("excluded_by") or {}
             table.add_row(r["tool"], Text(str(by.get("why", ""))), Text(f"[{by.get('id', '')}]", style="dim"))
         parts.append(table)
+        if len(excluded) > RULED_OUT_SHOWN:
+            rest = ", ".join(r["tool"] for r in excluded[RULED_OUT_SHOWN:])
+            parts.append(Text(f"  also ruled out: {rest} (--ranking or --json shows why)", style="dim"))
     if d.get("unknowns"):
         parts.append(Text.from_markup("[bold]Could change the choice:[/] " + ", ".join(d["unknowns"])))
     inferred = [i for i in d.get("inferred", []) if i.get("used", True)]
