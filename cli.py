@@ -262,21 +262,56 @@ def policy_show(file: Annotated[Path | None, typer.Argument(help="A policy file 
 
 @policy_app.command("schema", epilog=EXIT_CODES_HELP)
 @guarded
-def policy_schema(kind: Annotated[str | None, typer.Argument(help="tool or policy (default: both).")] = None) -> None:
+def policy_schema(kind: Annotated[str | None, typer.Argument(
+        help="tool, policy, tests, vignettes or context (default: all).")] = None,
+        policy: PolicyOption = None) -> None:
     """Print the JSON Schema of each file kind, for editors that validate as you type.
+
+    `context` is the schema of a context file under the chosen policy (--policy).
 
     Example: discern policy schema tool > tool.schema.json
     """
-    from router import DiscernError
+    from router import DiscernError, load_policy
+    from router.policytest import PolicyTestFile
     from router.spec import PolicySpec, ToolSpec
+    from router.vignettes import Vignette
 
-    schemas = {"tool": ToolSpec.model_json_schema(), "policy": PolicySpec.model_json_schema()}
+    makers = {
+        "tool": ToolSpec.model_json_schema,
+        "policy": PolicySpec.model_json_schema,
+        "tests": lambda: PolicyTestFile.model_json_schema(by_alias=True),
+        "vignettes": lambda: {"type": "array", "items": Vignette.model_json_schema()},
+        "context": lambda: context_schema(load_policy(policy)),
+    }
     if kind is None:
-        emit_json(schemas)
-    elif kind in schemas:
-        emit_json(schemas[kind])
+        emit_json({name: make() for name, make in makers.items()})
+    elif kind in makers:
+        emit_json(makers[kind]())
     else:
-        raise DiscernError(f"unknown file kind `{kind}`", hint="use `tool` or `policy`")
+        raise DiscernError(f"unknown file kind `{kind}`", hint="use one of " + ", ".join(f"`{k}`" for k in makers))
+
+
+def context_schema(compiled: Any) -> dict[str, Any]:
+    """The JSON Schema of a context under a policy: its features, each optional."""
+    properties: dict[str, Any] = {}
+    for f in compiled.features:
+        if f.levels:
+            prop: dict[str, Any] = {"enum": list(f.levels)}
+        elif f.kind == "boolean":
+            prop = {"type": "boolean"}
+        elif f.kind in ("number", "integer"):
+            prop = {"type": "integer" if f.kind == "integer" else "number"}
+            if f.minimum is not None:
+                prop["minimum"] = f.minimum
+            if f.maximum is not None:
+                prop["maximum"] = f.maximum
+        else:
+            prop = {"type": "string"}
+        if f.question:
+            prop["description"] = f.question
+        properties[f.name] = prop
+    return {"title": f"context for {compiled.name} {compiled.version}", "type": "object",
+            "properties": properties, "additionalProperties": False}
 
 
 @app.command(epilog=EXIT_CODES_HELP)

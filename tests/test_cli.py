@@ -119,7 +119,10 @@ def test_policy_check_ok_and_broken(tmp_path: Path) -> None:
 def test_policy_schema_prints_json_schemas() -> None:
     result = invoke("policy", "schema")
     schemas = json.loads(result.stdout)
-    assert set(schemas) >= {"tool", "policy"}
+    assert set(schemas) >= {"tool", "policy", "tests", "vignettes", "context"}
+    assert schemas["context"]["properties"]["stakes"]["enum"] == ["low", "moderate", "high"]
+    assert schemas["context"]["properties"]["emotional_intensity"]["maximum"] == 10
+    assert "not" in schemas["tests"]["$defs"]["PolicyCase"]["properties"]
     assert "capabilities" in schemas["tool"]["properties"]
     assert schemas["policy"]["additionalProperties"] is False
 
