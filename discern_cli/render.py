@@ -13,7 +13,6 @@ from rich.text import Text
 
 from router.spec import ToolSpec
 
-
 # Past this many, ruled-out tools are named without their reasons, to keep the card short.
 RULED_OUT_SHOWN = 5
 
