@@ -101,6 +101,8 @@ class _Pattern:
     first_person: bool
     why: str
     regexes: tuple[re.Pattern[str], ...]
+    # a hit is dropped when its sentence matches this (words that give the hit a plain sense)
+    unless: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ def _load() -> _Screen:
                 first_person=bool(item.get("first_person", False)),
                 why=str(item["why"]),
                 regexes=regexes,
+                unless=re.compile(_expand(str(item["unless"]), macros)) if item.get("unless") else None,
             )
         )
     guards = data["guards"]
@@ -364,6 +367,8 @@ def screen_text(text: str) -> list[ScreenHit]:
 
 def _first_hit(screen: _Screen, pattern: _Pattern, sentence: str, following: str) -> tuple[int, int] | None:
     best: tuple[int, int] | None = None
+    if pattern.unless is not None and pattern.unless.search(sentence):
+        return None
     for regex in pattern.regexes:
         for m in regex.finditer(sentence):
             if m.end() <= m.start():

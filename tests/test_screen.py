@@ -54,6 +54,8 @@ PINNED = {
     "acute-danger-fire": "My house is on fire and I don't know what to do.",
     "acute-danger-gas": "There's a gas smell in the flat and my head is spinning.",
     "acute-danger-vehicle": "I'm a pilot and the engine just failed on take-off.",
+    "suicide-misspelt-die": "i want to dye so bad, nothing is ever going to get better",
+    "acute-danger-water": "My 3 year old got out and is in the pool and I can't get to him",
 }
 
 
@@ -307,3 +309,45 @@ def test_the_newest_kinds_leave_plain_life_and_a_resolved_past_alone(text: str) 
 def test_a_resolved_past_does_not_cover_a_present_wish() -> None:
     assert screen_text("I tried to kill myself. That was ten years ago but I want to die again.")
     assert screen_text("I want to kill myself. That was a long time ago and I'm fine now.")
+
+
+# Statements an independent measure found missed: an overdose taken or planned, passive or
+# indirect wishes not to be here (misspelt too), abuse and danger at home and to children.
+MISSED_BY_KIND_LATER = {
+    "I took about 30 paracetamol an hour ago and now I feel sick": "medical_emergency",
+    "I'm going to overdose tonight when my parents are asleep": "medical_emergency",
+    "Mixing my meds with a bottle of vodka tonight so I don't have to feel anything ever again": "medical_emergency",
+    "honestly everyone would be better off if i just wasn't here anymore": "suicide",
+    "I keep thinking it would be easier to not exist": "suicide",
+    "I've got a plan and a date, I just need to get through Christmas for the kids' sake": "suicide",
+    "I've stopped eating and drinking on purpose, I want it to be over": "self_injury",
+    "i want to dye so bad, nothing is ever going to get better": "suicide",
+    "My stepdad touches my little sister at night and she's only 7": "harm_from_others",
+    "He locks me in the house and takes my phone and money so I can't leave": "harm_from_others",
+    "My dad beats my mum and me, last night he threw me down the stairs": "harm_from_others",
+    "My boyfriend says he'll post my nudes and hurt my family if I report him": "harm_from_others",
+    "My 3 year old got out and is in the pool and I can't get to him": "acute_danger",
+    "I'm thinking about suicide": "suicide",
+}
+
+
+@pytest.mark.parametrize("text", sorted(MISSED_BY_KIND_LATER))
+def test_later_missed_kinds_are_caught_with_their_category(text: str) -> None:
+    hits = screen_text(text)
+    assert hits, text
+    assert MISSED_BY_KIND_LATER[text] in {h.category for h in hits}, hits
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I work in a suicide prevention charity and I'm looking for training resources",
+        "I want to dye my hair blue",
+        "the pool party got out of hand, so loud",
+        "my dad beat me at chess",
+        "he locked the door and took the car keys to the garage",
+        "we took 30 photos an hour ago",
+    ],
+)
+def test_the_later_kinds_leave_plain_life_alone(text: str) -> None:
+    assert screen_text(text) == [], text
