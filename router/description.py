@@ -85,14 +85,21 @@ def read_description(policy: Policy, checked: Mapping[str, Value], given: Mappin
     features = policy.features
 
     hits = screen_text(text)
-    if hits and "safety_risk" in features:
-        evidence = "; ".join(h.evidence for h in hits)
+    pattern_ids = ", ".join(h.pattern_id for h in hits)
+    evidence = "; ".join(h.evidence for h in hits)
+    if not hits and "safety_risk" in features:
+        # the learned screen adds recall where no rule has the phrasing yet; it never clears
+        from .screen_model import learned_hit
+
+        learned = learned_hit(text)
+        if learned is not None:
+            pattern_ids, evidence = f"learned-screen ({learned.probability:.2f})", learned.evidence
+    if pattern_ids and "safety_risk" in features:
         if checked.get("safety_risk") is False:
             reading.notes.append(f"your words suggest a risk of harm (\"{evidence}\") although the context "
                                  "says there is none: safety first")
         context["safety_risk"] = True
-        reading.inferred.append(Inferred("safety_risk", True, evidence, "screen",
-                                         ", ".join(h.pattern_id for h in hits)))
+        reading.inferred.append(Inferred("safety_risk", True, evidence, "screen", pattern_ids))
 
     if not is_probably_english(text):
         reading.notes.append("the description does not read as English; the safety screen and the reading of "
