@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import DATA
 
 from router.screen import screen_text
 from router.screen_model import TRAINING_FILE, learned_hit
-
-from conftest import DATA
 
 WORDS = DATA / "words"
 
