@@ -83,10 +83,15 @@ def test_accuracy_on_holdout_does_not_collapse() -> None:
     assert total_ok / total_n >= 0.75
 
 
-def fresh_accuracy() -> dict[str, tuple[int, int]]:
-    items: list[dict[str, Any]] = yaml.safe_load((DATA / "described_fresh.yaml").read_text("utf-8"))["items"]
+def labelled_items(name: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = yaml.safe_load((DATA / f"{name}.yaml").read_text("utf-8"))["items"]
+    return items
+
+
+def accuracy_on(name: str) -> dict[str, tuple[int, int]]:
+    """(labelled, right) per feature on one labelled set of descriptions."""
     seen: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for item in items:
+    for item in labelled_items(name):
         got = {r.feature: r.value for r in read_features(item["text"])}
         for feature, want in item["features"].items():
             seen[feature][0] += 1
@@ -95,7 +100,7 @@ def fresh_accuracy() -> dict[str, tuple[int, int]]:
 
 
 def test_fresh_descriptions_are_labelled() -> None:
-    items = yaml.safe_load((DATA / "described_fresh.yaml").read_text("utf-8"))["items"]
+    items = labelled_items("described_fresh")
     assert len(items) >= 120
     assert all("goal" in i["features"] and "stakes" in i["features"] for i in items)
 
@@ -107,27 +112,12 @@ def test_fresh_descriptions_are_labelled() -> None:
     [("goal", 0.91), ("stakes", 0.90), ("interpersonal_conflict", 0.96), ("group", 0.85), ("options", 0.85)],
 )
 def test_accuracy_on_fresh_descriptions(feature: str, floor: float) -> None:
-    n, ok = fresh_accuracy()[feature]
+    n, ok = accuracy_on("described_fresh")[feature]
     assert ok / n >= floor, f"{feature}: {ok}/{n}"
 
 
-def unseen_items() -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = yaml.safe_load((DATA / "described_unseen.yaml").read_text("utf-8"))["items"]
-    return items
-
-
-def unseen_accuracy() -> dict[str, tuple[int, int]]:
-    seen: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for item in unseen_items():
-        got = {r.feature: r.value for r in read_features(item["text"])}
-        for feature, want in item["features"].items():
-            seen[feature][0] += 1
-            seen[feature][1] += same_value(feature, want, got.get(feature))
-    return {f: (n, ok) for f, (n, ok) in seen.items()}
-
-
 def test_unseen_descriptions_are_labelled() -> None:
-    items = unseen_items()
+    items = labelled_items("described_unseen")
     assert len(items) >= 100
     assert all("goal" in i["features"] and "stakes" in i["features"] for i in items)
     assert sum("group" in i["features"] for i in items) >= 25
@@ -139,7 +129,7 @@ def test_unseen_descriptions_are_labelled() -> None:
 # on its wording, so these are no longer a measure of new wording: the final set is)
 @pytest.mark.parametrize(("feature", "floor"), [("stakes", 0.65), ("group", 0.86), ("options", 0.90), ("goal", 0.70)])
 def test_accuracy_on_unseen_descriptions(feature: str, floor: float) -> None:
-    n, ok = unseen_accuracy()[feature]
+    n, ok = accuracy_on("described_unseen")[feature]
     assert ok / n >= floor, f"{feature}: {ok}/{n}"
 
 
@@ -309,19 +299,8 @@ def test_read_features_never_raises(text: str) -> None:
     is_probably_english(text)
 
 
-def final_accuracy() -> dict[str, tuple[int, int]]:
-    items: list[dict[str, Any]] = yaml.safe_load((DATA / "described_final.yaml").read_text("utf-8"))["items"]
-    seen: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for item in items:
-        got = {r.feature: r.value for r in read_features(item["text"])}
-        for feature, want in item["features"].items():
-            seen[feature][0] += 1
-            seen[feature][1] += same_value(feature, want, got.get(feature))
-    return {f: (n, ok) for f, (n, ok) in seen.items()}
-
-
 def test_final_descriptions_are_labelled() -> None:
-    items = yaml.safe_load((DATA / "described_final.yaml").read_text("utf-8"))["items"]
+    items = labelled_items("described_final")
     assert len(items) >= 100
     assert all("goal" in i["features"] and "stakes" in i["features"] for i in items)
 
@@ -330,7 +309,7 @@ def test_final_descriptions_are_labelled() -> None:
 # adjusted from (goal 79/100, stakes 52/100): both stay below the 80 % wanted
 @pytest.mark.parametrize(("feature", "floor"), [("goal", 0.77), ("stakes", 0.50)])
 def test_accuracy_on_final_descriptions(feature: str, floor: float) -> None:
-    n, ok = final_accuracy()[feature]
+    n, ok = accuracy_on("described_final")[feature]
     assert ok / n >= floor, f"{feature}: {ok}/{n}"
 
 
