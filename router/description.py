@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .decision import Inferred
 from .errors import ContextError
@@ -130,7 +130,3 @@ def read_description(policy: Policy, checked: Mapping[str, Value], given: Mappin
                 f"your description resembles situations this tool fits (similarity {similarity:.2f})",
                 when="description")]
     return reading
-
-
-def describe_inferred(inferred: list[Inferred]) -> list[dict[str, Any]]:
-    return [i.to_dict() for i in inferred]

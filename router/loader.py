@@ -345,7 +345,7 @@ def load_policy(path: Path | str | None = None) -> Policy:
     leaf = chain[-1][2]
     resolved = {
         "name": leaf.name, "version": leaf.version,
-        "features": {f.name: chain_feature_dump(f) for f in features},
+        "features": {f.name: _feature_for_hash(f) for f in features},
         "tools": {tool_id: tool.spec.model_dump(mode="json") for tool_id, tool in tools.items()},
         "rules": [r.spec.model_dump(mode="json") for r in rules],
         "thresholds": [min_score, min_margin, text_weight], "fallback": fallback[0] if fallback else None,
@@ -387,7 +387,7 @@ def _share_conditions(tools: dict[str, CompiledTool], rules: list[GuardRule]
     return shared, shared_rules, tuple(tests), tuple(features)
 
 
-def chain_feature_dump(feature: Any) -> dict[str, Any]:
+def _feature_for_hash(feature: Any) -> dict[str, Any]:
     return {"kind": feature.kind, "levels": list(feature.levels), "min": feature.minimum,
             "max": feature.maximum, "unit": feature.unit}
 
