@@ -3,7 +3,8 @@ words, and the TF-IDF tool match.
 
 Run from the repository root:  python benchmarks/bench_words.py
 Prints the cost per description after loading, the screen's recall and false-alarm rate
-(all items and the holdout), feature accuracy per feature (also on
+(all items and the holdout, and on the held-out tests/data/words/screen_unseen.yaml with and
+without the learned screen), feature accuracy per feature (also on
 tests/data/words/described_fresh.yaml, described_unseen.yaml and described_final.yaml), and tool-matching top-1 / top-3 on
 tests/data/words/described.yaml against the shipped tools/*.yaml when they exist.
 """
@@ -24,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from router.matching import DEFAULT_FLOOR, TextMatcher, tool_documents
 from router.screen import screen_text
+from router.screen_model import learned_hit
 from router.words import read_features
 
 DATA = ROOT / "tests" / "data" / "words"
@@ -59,6 +61,14 @@ def main() -> None:
         caught = sum(bool(screen_text(i["text"])) for i in r)
         alarms = sum(bool(screen_text(i["text"])) for i in h)
         print(f"  {label:8s} recall {pct(caught, len(r))}   false alarms {pct(alarms, len(h))}")
+    # the held-out measure: statements never used for rules, training or the model's settings
+    unseen: Any = yaml.safe_load((DATA / "screen_unseen.yaml").read_text())
+    for label, hit in (("rules", lambda t: bool(screen_text(t))),
+                       ("rules+model", lambda t: bool(screen_text(t)) or learned_hit(t) is not None)):
+        caught = sum(hit(i["text"]) for i in unseen["risk"])
+        alarms = sum(hit(i["text"]) for i in unseen["harmless"])
+        print(f"  unseen, {label:11s} recall {pct(caught, len(unseen['risk']))}   "
+              f"false alarms {pct(alarms, len(unseen['harmless']))}  (screen_unseen.yaml)")
 
     print("== features (numbers: intensity within 2 points, time within x2.5)")
     stats: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])

@@ -21,9 +21,14 @@ FORMAT = 1
 
 def cache_path(policy: Path) -> Path | None:
     """The cache file for one policy file: small, so reading it costs little."""
+    return cache_file("load-" + hashlib.sha256(str(policy.resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:20]
+                      + ".json")
+
+
+def cache_file(name: str) -> Path | None:
+    """Where the cache keeps the file ``name``, or None when caching is off."""
     if os.environ.get("DISCERN_NO_CACHE", "") not in ("", "0"):
         return None
-    name = "load-" + hashlib.sha256(str(policy.resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:20] + ".json"
     explicit = os.environ.get("DISCERN_CACHE_DIR")
     if explicit:
         return Path(explicit) / name
@@ -33,6 +38,18 @@ def cache_path(policy: Path) -> Path | None:
         return Path(platformdirs.user_cache_dir("discern")) / name
     except Exception:  # noqa: BLE001 - no cache is better than no start
         return None
+
+
+def write_json(path: Path, payload: Any) -> None:
+    """Write ``payload`` to ``path`` whole or not at all (a reader never sees half a file)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".cache-")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(payload, handle, separators=(",", ":"))
+        os.replace(temp, path)
+    except OSError:
+        pass
 
 
 class _CachedDoc(SourceDoc):
@@ -130,11 +147,4 @@ class LoadCache:
         docs = {k: v for k, v in self.docs.items() if k in self.used_docs}
         trees = {k: v for k, v in self.trees.items() if k in self.used_trees}
         payload = {"format": FORMAT, "version": self.version, "docs": docs, "trees": trees}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".load-cache-")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(payload, handle, separators=(",", ":"))
-            os.replace(temp, self.path)
-        except OSError:
-            pass
+        write_json(self.path, payload)

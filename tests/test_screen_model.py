@@ -1,5 +1,5 @@
 """The learned screen beside the rules: trained on the labelled statements, measured on a
-fresh set that was never used to write rules or to train."""
+held-out set that was never used to write rules, to train, or to choose the model's settings."""
 
 from __future__ import annotations
 
@@ -23,10 +23,16 @@ def texts(name: str) -> list[str]:
 
 def test_training_texts_are_the_labelled_statements() -> None:
     training = yaml.safe_load(TRAINING_FILE.read_text())
-    assert training["risk"] == texts("risk")
-    assert training["harmless"] == texts("harmless") + texts("offtopic") + texts("described")
-    fresh = yaml.safe_load((WORDS / "screen_fresh.yaml").read_text())
-    assert not set(fresh["risk"] + fresh["harmless"]) & set(training["risk"] + training["harmless"])
+    assert training["risk"] == texts("risk") + statements("screen_fresh", "risk") + statements("screen_more", "risk")
+    assert training["harmless"] == (texts("harmless") + texts("offtopic") + texts("described")
+                                    + statements("screen_fresh", "harmless") + statements("screen_more", "harmless"))
+    unseen = statements("screen_unseen", "risk") + statements("screen_unseen", "harmless")
+    assert not set(unseen) & set(training["risk"] + training["harmless"])
+
+
+def statements(name: str, label: str) -> list[str]:
+    data: Any = yaml.safe_load((WORDS / f"{name}.yaml").read_text())
+    return [i["text"] if isinstance(i, dict) else i for i in data[label]]
 
 
 def flagged(text: str) -> bool:
@@ -34,13 +40,15 @@ def flagged(text: str) -> bool:
 
 
 def test_rules_and_model_together_on_statements_never_seen() -> None:
-    fresh = yaml.safe_load((WORDS / "screen_fresh.yaml").read_text())
-    rules_alone = sum(bool(screen_text(t)) for t in fresh["risk"])
-    together = sum(flagged(t) for t in fresh["risk"])
-    false_alarms = sum(flagged(t) for t in fresh["harmless"])
-    # floors at what was measured (29 and 39 of 60 caught; 7 of 60 false alarms)
-    assert together > rules_alone and together >= 39
-    assert false_alarms <= 7
+    risk, harmless = statements("screen_unseen", "risk"), statements("screen_unseen", "harmless")
+    assert len(risk) >= 150 and len(harmless) >= 150
+    rules_alone = sum(bool(screen_text(t)) for t in risk)
+    together = sum(flagged(t) for t in risk)
+    false_alarms = sum(flagged(t) for t in harmless)
+    # floors at what was measured (rules alone 62, rules and model 140 of 150 caught; 28 of
+    # 150 false alarms)
+    assert together > rules_alone and together >= 140
+    assert false_alarms <= 28
 
 
 def test_the_model_never_clears_what_the_rules_found(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,3 +68,23 @@ def test_a_learned_reading_is_shown_with_its_sentence() -> None:
                                             "saying my goodbyes to people lately."})
     reading = next(i for i in d.inferred if i.feature == "safety_risk")
     assert reading.source == "screen" and reading.evidence
+
+
+def test_the_cached_model_scores_as_a_fresh_fit_and_a_broken_cache_is_refitted(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from router import screen_model
+
+    monkeypatch.setenv("DISCERN_CACHE_DIR", str(tmp_path))
+    probe = ["I've been giving my things away and saying goodbye", "The deadline is killing me", "Lunch?"]
+    screen_model._model.cache_clear()
+    fresh = screen_model._model().risk(probe)  # fits, and writes the cache
+    cached_file = tmp_path / "screen-model.json"
+    assert cached_file.exists()
+    screen_model._model.cache_clear()
+    cached = screen_model._model().risk(probe)  # read back from the cache
+    assert list(cached) == pytest.approx(list(fresh), abs=1e-12)
+    cached_file.write_text("{not json", encoding="utf-8")
+    screen_model._model.cache_clear()
+    assert list(screen_model._model().risk(probe)) == pytest.approx(list(fresh), abs=1e-12)
+    assert cached_file.read_text(encoding="utf-8").startswith("{\"key\"")
+    screen_model._model.cache_clear()
