@@ -1,5 +1,5 @@
 """Routing speed: one context against the shipped catalog in-process (explanation
-included), and the cold start of `discern route --json`."""
+included), and the cold start of `discern route --json`, with and without a description."""
 
 from __future__ import annotations
 
@@ -62,6 +62,18 @@ def main() -> None:
     print(f"cold `discern route --json`, median:        {statistics.median(colds):7.0f} ms")
     print(f"  of which python start-up:                 {statistics.median(bare):7.0f} ms")
     print(f"  python + importing typer, rich, pydantic, yaml, lark: {statistics.median(imports):.0f} ms")
+    # a description: the screen, the features, TF-IDF matching and the learned screen, whose
+    # fitted numbers come from the cache after the first run (DISCERN_NO_CACHE=1 refits them)
+    words = [sys.executable, str(ROOT / "cli.py"), "route", "--json", "--set",
+             "description=I keep replaying the fight with my landlord and I have to decide whether to move out"]
+    for label, extra in (("from the cache", {}), ("no cache (refits the learned screen)", {"DISCERN_NO_CACHE": "1"})):
+        runs = []
+        subprocess.run(words, env={**env, **extra}, capture_output=True, check=True)  # fills the cache
+        for _ in range(5):
+            start = time.perf_counter()
+            subprocess.run(words, env={**env, **extra}, capture_output=True, check=True)
+            runs.append((time.perf_counter() - start) * 1000)
+        print(f"cold `discern route --set description=... --json`, {label}, median: {statistics.median(runs):.0f} ms")
 
 
 if __name__ == "__main__":

@@ -45,10 +45,10 @@ def test_rules_and_model_together_on_statements_never_seen() -> None:
     rules_alone = sum(bool(screen_text(t)) for t in risk)
     together = sum(flagged(t) for t in risk)
     false_alarms = sum(flagged(t) for t in harmless)
-    # floors at what was measured (rules alone 62, rules and model 140 of 150 caught; 28 of
+    # floors at what was measured (rules alone 62, rules and model 140 of 150 caught; 27 of
     # 150 false alarms)
     assert together > rules_alone and together >= 140
-    assert false_alarms <= 28
+    assert false_alarms <= 27
 
 
 def test_the_model_never_clears_what_the_rules_found(monkeypatch: pytest.MonkeyPatch) -> None:
