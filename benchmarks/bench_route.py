@@ -68,7 +68,7 @@ def main() -> None:
              "description=I keep replaying the fight with my landlord and I have to decide whether to move out"]
     for label, extra in (("from the cache", {}), ("no cache (refits the learned screen)", {"DISCERN_NO_CACHE": "1"})):
         runs = []
-        subprocess.run(words, env={**env, **extra}, capture_output=True, check=True)  # fills the cache
+        subprocess.run(words, env={**env, **extra}, capture_output=True, check=True)  # fills the cache, warms the disk
         for _ in range(5):
             start = time.perf_counter()
             subprocess.run(words, env={**env, **extra}, capture_output=True, check=True)

@@ -42,6 +42,7 @@ def cache_file(name: str) -> Path | None:
 
 def write_json(path: Path, payload: Any) -> None:
     """Write ``payload`` to ``path`` whole or not at all (a reader never sees half a file)."""
+    temp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".cache-")
@@ -49,7 +50,8 @@ def write_json(path: Path, payload: Any) -> None:
             json.dump(payload, handle, separators=(",", ":"))
         os.replace(temp, path)
     except OSError:
-        pass
+        if temp is not None:  # a full disk leaves no half-written file behind
+            Path(temp).unlink(missing_ok=True)
 
 
 class _CachedDoc(SourceDoc):

@@ -2,8 +2,8 @@
 harmless statements that ship with the package, which adds recall where a phrasing has no
 rule yet. It only ever adds a risk reading: it never clears one the rules found.
 
-Trained on first use (scikit-learn is imported then, only for a description); off with
-``DISCERN_SCREEN_MODEL=off``.
+Fitted on first use and then read from the cache (scikit-learn is imported only for a
+description); off with ``DISCERN_SCREEN_MODEL=off``.
 """
 
 from __future__ import annotations

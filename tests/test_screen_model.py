@@ -15,24 +15,20 @@ from router.screen_model import TRAINING_FILE, learned_hit
 WORDS = DATA / "words"
 
 
-def texts(name: str) -> list[str]:
+def texts(name: str, label: str = "items") -> list[str]:
+    """The texts of a labelled file: its `items`, or its `risk` or `harmless` list."""
     data: Any = yaml.safe_load((WORDS / f"{name}.yaml").read_text())
-    items = data["items"] if isinstance(data, dict) and "items" in data else data
+    items = data[label] if isinstance(data, dict) and label in data else data
     return [i["text"] if isinstance(i, dict) else i for i in items]
 
 
-def test_training_texts_are_the_labelled_statements() -> None:
+def test_training_texts_are_the_labelled_texts() -> None:
     training = yaml.safe_load(TRAINING_FILE.read_text())
-    assert training["risk"] == texts("risk") + statements("screen_fresh", "risk") + statements("screen_more", "risk")
+    assert training["risk"] == texts("risk") + texts("screen_fresh", "risk") + texts("screen_more", "risk")
     assert training["harmless"] == (texts("harmless") + texts("offtopic") + texts("described")
-                                    + statements("screen_fresh", "harmless") + statements("screen_more", "harmless"))
-    unseen = statements("screen_unseen", "risk") + statements("screen_unseen", "harmless")
+                                    + texts("screen_fresh", "harmless") + texts("screen_more", "harmless"))
+    unseen = texts("screen_unseen", "risk") + texts("screen_unseen", "harmless")
     assert not set(unseen) & set(training["risk"] + training["harmless"])
-
-
-def statements(name: str, label: str) -> list[str]:
-    data: Any = yaml.safe_load((WORDS / f"{name}.yaml").read_text())
-    return [i["text"] if isinstance(i, dict) else i for i in data[label]]
 
 
 def flagged(text: str) -> bool:
@@ -40,7 +36,7 @@ def flagged(text: str) -> bool:
 
 
 def test_rules_and_model_together_on_statements_never_seen() -> None:
-    risk, harmless = statements("screen_unseen", "risk"), statements("screen_unseen", "harmless")
+    risk, harmless = texts("screen_unseen", "risk"), texts("screen_unseen", "harmless")
     assert len(risk) >= 150 and len(harmless) >= 150
     rules_alone = sum(bool(screen_text(t)) for t in risk)
     together = sum(flagged(t) for t in risk)
