@@ -123,6 +123,10 @@ class _Screen:
     present: re.Pattern[str]
     past_after: re.Pattern[str]
     past_tense: re.Pattern[str]
+    over: re.Pattern[str]
+    returning: re.Pattern[str]
+    asked: re.Pattern[str]
+    denied: re.Pattern[str]
 
 
 def _read_data(name: str) -> Any:
@@ -174,6 +178,10 @@ def _load() -> _Screen:
         present=re.compile(past["present"]),
         past_after=re.compile(past["past_after"]),
         past_tense=re.compile(past["past_tense"]),
+        over=re.compile(past["over"]),
+        returning=re.compile(past["returning"]),
+        asked=re.compile(guards["questioned"]["asked"]),
+        denied=re.compile(guards["questioned"]["denied"]),
     )
 
 
@@ -319,22 +327,45 @@ def _in_idiom(screen: _Screen, sentence: str, start: int, end: int) -> bool:
 def _is_resolved_past(screen: _Screen, sentence: str, following: str, start: int, end: int) -> bool:
     left, right = _clause_bounds(screen, sentence, start, end)
     clause = sentence[left:right]
-    if screen.present.search(clause):
+    after = sentence[end:] + " " + following
+    if screen.present.search(clause) or screen.returning.search(after):
         return False
+    far_past = screen.past_after.search(sentence[end:]) or screen.past_after.search(following)
     if not screen.past.search(sentence[:right]):
-        # "i was hurt as a child; that was thirty years ago": a past-tense clause set in the
-        # past by a later "that was ... ago", in its own sentence or the next one
+        # a past-tense clause set in the past later on: by a time later in its sentence ("my
+        # ex was violent, but i left him in 2015"), a later "that was thirty years ago", or a
+        # plain "that is long behind me"
         if not screen.past_tense.search(clause):
             return False
-        if not (screen.past_after.search(sentence[end:]) or screen.past_after.search(following)):
+        if not (screen.past.search(sentence[right:]) or far_past or screen.over.search(after)):
             return False
-    return bool(screen.resolved.search(sentence[end:]) or screen.resolved.search(following))
+    # said to be over; "that was twelve years ago" with nothing after it coming back is over too
+    return bool(screen.resolved.search(after) or screen.over.search(after) or far_past)
 
 
-def _suppressed(screen: _Screen, pattern: _Pattern, sentence: str, following: str, start: int, end: int) -> bool:
+_WRITER_NEAR = re.compile(r"\bi\b")
+
+
+def _is_questioned(screen: _Screen, sentence: str, following: str, start: int, end: int) -> bool:
+    """"my therapist asked whether i self-harm. i do not": someone else's question or belief,
+    denied after it."""
+    # the writer's own question ("i wonder if", "i have been thinking that") is no one else's
+    asked = [m for m in screen.asked.finditer(sentence, 0, start)
+             if not _WRITER_NEAR.search(sentence, max(0, m.start() - 24), m.start())]
+    if not asked:
+        return False
+    return bool(screen.denied.search(sentence, end) or screen.denied.search(following))
+
+
+def _suppressed(screen: _Screen, pattern: _Pattern, sentence: str, context: tuple[str, str],
+                start: int, end: int) -> bool:
+    previous, following = context
     if _in_idiom(screen, sentence, start, end) or _is_negated(screen, sentence, start):
         return True
-    if not pattern.first_person and (screen.fiction.search(sentence) or screen.professional.search(sentence)):
+    if _is_questioned(screen, sentence, following, start, end):
+        return True
+    if not pattern.first_person and (screen.fiction.search(sentence) or screen.professional.search(sentence)
+                                     or screen.professional.search(previous)):
         return True
     return _is_resolved_past(screen, sentence, following, start, end)
 
@@ -354,10 +385,11 @@ def screen_text(text: str) -> list[ScreenHit]:
     for index, (s0, s1) in enumerate(spans):
         sentence = norm.text[s0:s1]
         following = norm.text[spans[index + 1][0] : spans[index + 1][1]] if index + 1 < len(spans) else ""
+        previous = norm.text[spans[index - 1][0] : spans[index - 1][1]] if index > 0 else ""
         for pattern in screen.patterns:
             if pattern.id in found:
                 continue
-            hit = _first_hit(screen, pattern, sentence, following)
+            hit = _first_hit(screen, pattern, sentence, (previous, following))
             if hit is not None:
                 start, end = hit
                 evidence = norm.original(text, s0 + start, s0 + end)
@@ -365,7 +397,9 @@ def screen_text(text: str) -> list[ScreenHit]:
     return [hit for _, hit in sorted(found.values(), key=lambda pair: pair[0])]
 
 
-def _first_hit(screen: _Screen, pattern: _Pattern, sentence: str, following: str) -> tuple[int, int] | None:
+def _first_hit(screen: _Screen, pattern: _Pattern, sentence: str, context: tuple[str, str]) -> tuple[int, int] | None:
+    """The first unsuppressed hit of the pattern in the sentence; ``context`` is the
+    sentences before and after it."""
     best: tuple[int, int] | None = None
     if pattern.unless is not None and pattern.unless.search(sentence):
         return None
@@ -375,7 +409,7 @@ def _first_hit(screen: _Screen, pattern: _Pattern, sentence: str, following: str
                 continue
             if best is not None and m.start() >= best[0]:
                 break
-            if not _suppressed(screen, pattern, sentence, following, m.start(), m.end()):
+            if not _suppressed(screen, pattern, sentence, context, m.start(), m.end()):
                 best = (m.start(), m.end())
                 break
     return best

@@ -344,3 +344,51 @@ def test_once_missed_kinds_are_caught_with_their_category(text: str, category: s
 )
 def test_the_later_kinds_leave_plain_life_alone(text: str) -> None:
     assert screen_text(text) == [], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # someone else's question, denied
+        "My therapist asked whether I self-harm. I do not.",
+        "My mom thinks that I want to kill myself, which I do not.",
+        # a past told in the past tense and said to be over
+        "I used to cut myself as a teenager. That is long behind me.",
+        "I cut myself years ago. I am doing well now.",
+        "My ex was violent, but I left him in 2015 and I am doing great.",
+        # a sport's gun, the writer's colleague's patient
+        "I have my gun ready for clay shooting on Saturday.",
+        "I am a nurse here. A patient took an overdose last night.",
+    ],
+)
+def test_denied_questions_a_past_that_is_over_and_sport_and_work_are_dropped(text: str) -> None:
+    assert screen_text(text) == [], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a question with no denial, or the writer's own question
+        "My therapist asked whether I self-harm. I do not know what to tell her.",
+        "My mom thinks that I want to kill myself and she is right.",
+        "I wonder if I should just kill myself. I do not know.",
+        "I keep wondering whether I should kill myself, I am not sure.",
+        # a past that has come back, or is not over
+        "I used to cut myself as a teenager and the urges are back.",
+        "I used to cut myself years ago, and I started again last week.",
+        "I cut myself years ago and I am not doing well.",
+        "I was suicidal in 2010 and I still do not feel safe.",
+        # means with a plan, one's own overdose after talk of work
+        "I have my gun ready and I know what I will do with it tonight.",
+        "I work nights. I took an overdose an hour ago.",
+        "My ex was violent and he found my new address last night.",
+    ],
+)
+def test_the_guards_leave_a_present_or_returning_risk_standing(text: str) -> None:
+    assert screen_text(text), text
+
+
+def test_a_later_again_about_something_else_does_not_bring_the_past_back() -> None:
+    assert screen_text("My ex used to hit me, but that was a long time ago and I'm safe now; "
+                       "I'm deciding whether to date again.") == []
+    assert screen_text("My ex used to hit me, but that was a long time ago. Last month it started again.")
