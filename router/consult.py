@@ -48,7 +48,9 @@ from .features import UNKNOWN_WORDS, Feature, Value
 from .policy import Policy
 from .router import Router
 
-DEFAULT_BUDGET = 8
+# On the public vignettes a budget of 8 reached the tool routing on every feature would pick in
+# 84 % of interviews, 12 in 96 % (median 9 questions); more than 12 gained nothing.
+DEFAULT_BUDGET = 12
 SAFETY_FEATURE = "safety_risk"
 SAFETY_TOOL = "seek-professional-help"
 DESCRIPTION = "description"

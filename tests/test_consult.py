@@ -331,12 +331,18 @@ def test_random_answer_files_never_get_a_tool_they_rule_out(default_router: Rout
 
 
 def test_without_the_unasked_answers_the_interview_alone_can_miss(default_router: Router) -> None:
-    c = consult(default_router, TRAUMA_FILE, count_unasked=False)
+    c = consult(default_router, TRAUMA_FILE, count_unasked=False, budget=8)
     assert c.stop_reason == "budget" and "trauma_activation" not in c.questions_asked
     decision = c.conclude()
     if _excluding_clauses(default_router, decision.tool, TRAUMA_FILE):
         assert "trauma_activation" in c.would_rule_out
         assert "not asked: trauma_activation, which would rule this tool out" in decision.notes
+
+
+def test_at_its_budget_the_interview_reaches_the_question_that_rules_a_tool_out(default_router: Router) -> None:
+    c = consult(default_router, TRAUMA_FILE, count_unasked=False)
+    assert "trauma_activation" in c.questions_asked and c.stop_reason == "settled"
+    assert c.conclude().tool == default_router.route(TRAUMA_FILE).tool
 
 
 def test_what_is_left_open_that_would_rule_the_tool_out_is_said(default_router: Router) -> None:
@@ -509,14 +515,14 @@ def _vignette_figures(router: Router) -> tuple[float, float, int, float]:
 
 def test_consultation_agrees_with_full_routing_as_measured(default_router: Router) -> None:
     agreement, _median, most, mean = _vignette_figures(default_router)
-    # a floor at what the interview reaches (38 of 45, 84.4 %; 6.58 questions on average since
-    # the schema asks about self-criticism, which can move the choice to self-compassion)
-    assert agreement >= 38 / 45 and most <= 8 and mean <= 6.6
+    # a floor at what the interview reaches at its budget of 12 (43 of 45, 95.6 %; 8.0
+    # questions on average, never more than the budget)
+    assert agreement >= 43 / 45 and most <= 12 and mean <= 8.1
 
 
-@pytest.mark.xfail(reason="the target (95 % agreement, median <= 5 questions) is not reached at the budget "
-                          "of 8: the yes/no screens keep the choice open until answered, so most interviews "
-                          "end at the budget; see benchmarks/bench_consult.py", strict=False)
+@pytest.mark.xfail(reason="the target median (at most 5 questions) is not reached: the yes/no screens keep "
+                          "the choice open until answered, and the simulated person can answer only the few "
+                          "features its vignette gives; see benchmarks/bench_consult.py", strict=False)
 def test_consultation_meets_the_target(default_router: Router) -> None:
     agreement, median, _, _ = _vignette_figures(default_router)
     assert agreement >= 0.95 and median <= 5

@@ -150,7 +150,7 @@ def test_ctrl_c_at_the_description_prompt(tmp_path: Path) -> None:
 def test_budget_is_in_help() -> None:
     result = run("--help")
     assert result.returncode == 0
-    assert "at most 8 questions" in " ".join(result.stdout.split()) and "--max-questions" in result.stdout
+    assert "at most 12 questions" in " ".join(result.stdout.split()) and "--max-questions" in result.stdout
 
 
 # --- for scripts ------------------------------------------------------------------------------
@@ -234,7 +234,7 @@ TRAUMA_FILE = ("goal: plan\nstakes: moderate\ncontrollability: none\ntime_availa
 def test_every_answer_in_the_file_counts_asked_or_not(tmp_path: Path) -> None:
     answers = tmp_path / "answers.yaml"
     answers.write_text(TRAUMA_FILE)
-    result = run("--answers", str(answers), "--json", "--no-audit")
+    result = run("--answers", str(answers), "--json", "--no-audit", "--max-questions", "8")
     assert result.returncode == 0, result.stderr
     d = json.loads(result.stdout)
     route = json.loads(subprocess.run(
@@ -260,3 +260,10 @@ def test_the_card_says_what_was_left_open_that_would_rule_the_tool_out(tmp_path:
     assert any(n.endswith("trauma_activation, which would rule this tool out") for n in d["notes"])
     card = run("--answers", str(answers), "--no-audit")
     assert "trauma_activation, which would rule this tool out" in " ".join(card.stdout.split())
+
+
+def test_the_command_line_states_the_library_budget() -> None:
+    from discern_cli import consult as command
+    from router.consult import DEFAULT_BUDGET
+
+    assert command.DEFAULT_BUDGET == DEFAULT_BUDGET
