@@ -3,8 +3,8 @@ words, and the TF-IDF tool match.
 
 Run from the repository root:  python benchmarks/bench_words.py
 Prints the cost per description after loading, the screen's recall and false-alarm rate
-(all items and the holdout, and on the held-out tests/data/words/screen_unseen.yaml with and
-without the learned screen), feature accuracy per feature (also on
+(all items and the holdout, and on the held-out tests/data/words/screen_heldout.yaml and
+ordinary descriptions with and without the learned screen), feature accuracy per feature (also on
 tests/data/words/described_fresh.yaml, described_unseen.yaml and described_final.yaml), and tool-matching top-1 / top-3 on
 tests/data/words/described.yaml against the shipped tools/*.yaml when they exist.
 """
@@ -62,13 +62,16 @@ def main() -> None:
         alarms = sum(bool(screen_text(i["text"])) for i in h)
         print(f"  {label:8s} recall {pct(caught, len(r))}   false alarms {pct(alarms, len(h))}")
     # the held-out measure: statements never used for rules, training or the model's settings
-    unseen: Any = yaml.safe_load((DATA / "screen_unseen.yaml").read_text())
+    held_out: Any = yaml.safe_load((DATA / "screen_heldout.yaml").read_text())
+    ordinary = [i["text"] for name in ("described_fresh", "described_unseen", "described_final") for i in items(name)]
     for label, hit in (("rules", lambda t: bool(screen_text(t))),
                        ("rules+model", lambda t: bool(screen_text(t)) or learned_hit(t) is not None)):
-        caught = sum(hit(i["text"]) for i in unseen["risk"])
-        alarms = sum(hit(i["text"]) for i in unseen["harmless"])
-        print(f"  unseen, {label:11s} recall {pct(caught, len(unseen['risk']))}   "
-              f"false alarms {pct(alarms, len(unseen['harmless']))}  (screen_unseen.yaml)")
+        caught = sum(hit(i["text"]) for i in held_out["risk"])
+        alarms = sum(hit(i["text"]) for i in held_out["harmless"])
+        readings = sum(hit(t) for t in ordinary)
+        print(f"  held out, {label:11s} recall {pct(caught, len(held_out['risk']))}   "
+              f"false alarms {pct(alarms, len(held_out['harmless']))}  (screen_heldout.yaml); "
+              f"readings of risk in ordinary descriptions {pct(readings, len(ordinary))}")
 
     print("== features (numbers: intensity within 2 points, time within x2.5)")
     stats: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])

@@ -67,7 +67,8 @@ CONFUSABLES = {
 }  # fmt: skip
 # Characters with no width, dropped so that "ki\u200bll" reads as "kill".
 _INVISIBLE = frozenset("\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff")
-_SENTENCE_END = re.compile(r"(?<!\d)[.!?]+(?!\d)|\n+")
+# a full stop after a number ends a sentence when a space follows ("i was 19. now"), not inside one ("1.9")
+_SENTENCE_END = re.compile(r"(?<!\d)[.!?]+(?!\d)|(?<=\d)[.!?]+(?=\s)|\n+")
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,8 @@ class _Screen:
     past_after: re.Pattern[str]
     past_tense: re.Pattern[str]
     over: re.Pattern[str]
+    far_past: re.Pattern[str]
+    joking: re.Pattern[str]
     returning: re.Pattern[str]
     asked: re.Pattern[str]
     denied: re.Pattern[str]
@@ -179,6 +182,8 @@ def _load() -> _Screen:
         past_after=re.compile(past["past_after"]),
         past_tense=re.compile(past["past_tense"]),
         over=re.compile(past["over"]),
+        far_past=re.compile(past["far_past"]),
+        joking=re.compile(guards["joking"]["disclaimer"]),
         returning=re.compile(past["returning"]),
         asked=re.compile(guards["questioned"]["asked"]),
         denied=re.compile(guards["questioned"]["denied"]),
@@ -330,6 +335,8 @@ def _is_resolved_past(screen: _Screen, sentence: str, following: str, start: int
     after = sentence[end:] + " " + following
     if screen.present.search(clause) or screen.returning.search(after):
         return False
+    if screen.far_past.search(clause) and screen.past_tense.search(clause):
+        return True
     far_past = screen.past_after.search(sentence[end:]) or screen.past_after.search(following)
     if not screen.past.search(sentence[:right]):
         # a past-tense clause set in the past later on: by a time later in its sentence ("my
@@ -362,7 +369,7 @@ def _suppressed(screen: _Screen, pattern: _Pattern, sentence: str, context: tupl
     previous, following = context
     if _in_idiom(screen, sentence, start, end) or _is_negated(screen, sentence, start):
         return True
-    if _is_questioned(screen, sentence, following, start, end):
+    if _is_questioned(screen, sentence, following, start, end) or screen.joking.search(sentence, end):
         return True
     if not pattern.first_person and (screen.fiction.search(sentence) or screen.professional.search(sentence)
                                      or screen.professional.search(previous)):

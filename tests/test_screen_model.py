@@ -1,5 +1,6 @@
 """The learned screen beside the rules: trained on the labelled statements, measured on a
-held-out set that was never used to write rules, to train, or to choose the model's settings."""
+held-out set (screen_heldout.yaml) that was never used to write rules, to train, or to choose
+the model's settings."""
 
 from __future__ import annotations
 
@@ -22,13 +23,16 @@ def texts(name: str, label: str = "items") -> list[str]:
     return [i["text"] if isinstance(i, dict) else i for i in items]
 
 
+TRAINED_ON = ("screen_fresh", "screen_more", "screen_unseen", "screen_train_a", "screen_train_b", "screen_ordinary")
+
+
 def test_training_texts_are_the_labelled_texts() -> None:
     training = yaml.safe_load(TRAINING_FILE.read_text())
-    assert training["risk"] == texts("risk") + texts("screen_fresh", "risk") + texts("screen_more", "risk")
+    assert training["risk"] == texts("risk") + [t for name in TRAINED_ON for t in texts(name, "risk")]
     assert training["harmless"] == (texts("harmless") + texts("offtopic") + texts("described")
-                                    + texts("screen_fresh", "harmless") + texts("screen_more", "harmless"))
-    unseen = texts("screen_unseen", "risk") + texts("screen_unseen", "harmless")
-    assert not set(unseen) & set(training["risk"] + training["harmless"])
+                                    + [t for name in TRAINED_ON for t in texts(name, "harmless")])
+    held_out = texts("screen_heldout", "risk") + texts("screen_heldout", "harmless")
+    assert not set(held_out) & set(training["risk"] + training["harmless"])
 
 
 def flagged(text: str) -> bool:
@@ -36,15 +40,15 @@ def flagged(text: str) -> bool:
 
 
 def test_rules_and_model_together_on_statements_never_seen() -> None:
-    risk, harmless = texts("screen_unseen", "risk"), texts("screen_unseen", "harmless")
+    risk, harmless = texts("screen_heldout", "risk"), texts("screen_heldout", "harmless")
     assert len(risk) >= 150 and len(harmless) >= 150
     rules_alone = sum(bool(screen_text(t)) for t in risk)
     together = sum(flagged(t) for t in risk)
     false_alarms = sum(flagged(t) for t in harmless)
-    # floors at what was measured (rules alone 62, rules and model 140 of 150 caught; 27 of
+    # floors at what was measured (rules alone 80, rules and model 144 of 150 caught; 13 of
     # 150 false alarms)
-    assert together > rules_alone and together >= 140
-    assert false_alarms <= 27
+    assert together > rules_alone and together >= 144
+    assert false_alarms <= 13
 
 
 def test_the_model_never_clears_what_the_rules_found(monkeypatch: pytest.MonkeyPatch) -> None:
