@@ -5,7 +5,7 @@ Run from the repository root:  python benchmarks/bench_words.py
 Prints the cost per description after loading, the screen's recall and false-alarm rate
 (all items and the holdout, and on the held-out tests/data/words/screen_heldout.yaml and
 ordinary descriptions with and without the learned screen), feature accuracy per feature (also on
-tests/data/words/described_fresh.yaml, described_unseen.yaml and described_final.yaml), and tool-matching top-1 / top-3 on
+tests/data/words/described_fresh.yaml, described_unseen.yaml and described_final.yaml, rules alone; and on the held-out described_heldout.yaml with and without the learned reading of goal and stakes), and tool-matching top-1 / top-3 on
 tests/data/words/described.yaml against the shipped tools/*.yaml when they exist.
 """
 
@@ -78,7 +78,7 @@ def main() -> None:
     spurious: dict[str, int] = defaultdict(int)
     for item in described:
         hold = item.get("split") == "holdout"
-        got = {r.feature: r.value for r in read_features(item["text"])}
+        got = {r.feature: r.value for r in read_features(item["text"], learned=False)}
         for feature, want in item["features"].items():
             ok = same_value(feature, want, got.get(feature))
             s = stats[feature]
@@ -103,12 +103,23 @@ def main() -> None:
         print(f"== features on {name}.yaml ({note})")
         set_stats: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for item in items(name):
-            got = {r.feature: r.value for r in read_features(item["text"])}
+            got = {r.feature: r.value for r in read_features(item["text"], learned=False)}
             for feature, want in item["features"].items():
                 set_stats[feature][0] += 1
                 set_stats[feature][1] += same_value(feature, want, got.get(feature))
         for feature, (n, ok) in sorted(set_stats.items()):
             print(f"  {feature:24s} {label:6s} {pct(ok, n)}")
+
+    # the held-out measure of the goal and stakes readings: never used for rules or training
+    print("== goal and stakes on described_heldout.yaml (never used to write rules or to train)")
+    held: list[Any] = items("described_heldout")
+    for label, learned in (("rules", False), ("rules+learned", True)):
+        right: dict[str, int] = defaultdict(int)
+        for item in held:
+            got = {r.feature: r.value for r in read_features(item["text"], learned=learned)}
+            for feature, want in item["features"].items():
+                right[feature] += same_value(feature, want, got.get(feature))
+        print("  " + "   ".join(f"{feature} {label:13s} {pct(right[feature], len(held))}" for feature in ("goal", "stakes")))
 
     print("== tool matching")
     documents = tool_documents(ROOT / "tools")

@@ -289,12 +289,14 @@ def _value_of(feature: _Feature, rule: _Rule, match: re.Match[str]) -> bool | in
     return amount
 
 
-def read_features(text: str) -> list[Reading]:
+def read_features(text: str, *, learned: bool = True) -> list[Reading]:
     """The features the words of ``text`` show, at most one per feature, in schema order.
 
     Values are typed as the context schema says: a level name for ordinals and categories,
     a bool, an int for `options`, a float (minutes) for `time_available` and a float from 0 to
-    10 for `emotional_intensity`. Never raises on any string.
+    10 for `emotional_intensity`. Where no rule reads the goal or the stakes, the learned
+    reading (router/feature_model.py) may, unless ``learned`` is false. Never raises on any
+    string.
     """
     if not isinstance(text, str) or not text.strip():
         return []
@@ -303,9 +305,23 @@ def read_features(text: str) -> list[Reading]:
     readings: list[Reading] = []
     for feature in _load():
         reading = _read_one(feature, text, norm.text, sentences, norm)
+        if reading is None and learned:
+            reading = _read_learned(feature.name, text)
         if reading is not None:
             readings.append(reading)
     return readings
+
+
+def _read_learned(feature: str, text: str) -> Reading | None:
+    from .feature_model import FEATURES, learned_value
+
+    if feature not in FEATURES:
+        return None
+    found = learned_value(text, feature)
+    if found is None:
+        return None
+    value, probability, evidence = found
+    return Reading(feature, value, evidence, f"learned-{feature} ({probability:.2f})")
 
 
 def _read_one(feature: _Feature, source: str, text: str, sentences: list[tuple[int, int]], norm: Any) -> Reading | None:

@@ -1,0 +1,176 @@
+"""A linear text classifier kept as plain numbers: TF-IDF over word and character n-grams and
+a logistic regression's weights. Fitting takes seconds, so a fitted model is cached as JSON
+(never code), keyed by its training text and the scikit-learn version; a missing, stale or
+unreadable cache is refitted. Shared by the learned screen and the learned reading of features.
+
+scikit-learn is imported only when a model is first used.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+CACHE_FORMAT = 2
+_WORD: dict[str, Any] = {"ngram_range": (1, 2)}
+_CHAR: dict[str, Any] = {"analyzer": "char_wb", "ngram_range": (3, 5)}
+
+
+class TextModel:
+    """The fitted numbers: two vectorisers (words, characters), one row of weights per class
+    (a single row for two classes, as scikit-learn keeps it) and the class names."""
+
+    def __init__(self, vectorisers: list[Any], coef: Any, intercept: Any, classes: Sequence[str]) -> None:
+        self.vectorisers = vectorisers
+        self.coef = coef
+        self.intercept = intercept
+        self.classes = list(classes)
+
+    def _terms(self, text: str) -> list[tuple[Any, Any]]:
+        """The text's TF-IDF vector in each vectoriser, as (indices, values): what
+        ``TfidfVectorizer.transform`` gives (sublinear tf, idf, l2 norm; a test checks that they
+        agree), without its per-call checks, which cost more than the arithmetic for one text."""
+        import numpy as np
+
+        if not hasattr(self, "_readers"):
+            self._readers = [(v.build_analyzer(), v.vocabulary_, np.asarray(v.idf_, dtype=float))
+                             for v in self.vectorisers]
+        out = []
+        for analyse, vocabulary, idf in self._readers:
+            counts: dict[int, int] = {}
+            for term in analyse(text):
+                j = vocabulary.get(term)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            indices = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            values = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * idf[indices]
+            norm = float(np.sqrt(values @ values))
+            out.append((indices, values / norm if norm > 0 else values))
+        return out
+
+    def _scores(self, text: str) -> tuple[Any, list[tuple[Any, Any]]]:
+        terms = self._terms(text)
+        scores = self.intercept.astype(float).copy()
+        offset = 0
+        for (indices, values), vectoriser in zip(terms, self.vectorisers):
+            scores = scores + self.coef[:, offset + indices] @ values
+            offset += len(vectoriser.vocabulary_)
+        return scores, terms
+
+    def _probabilities(self, scores: Any) -> Any:
+        import numpy as np
+
+        if len(self.classes) == 2 and scores.shape[0] == 1:
+            positive = 1.0 / (1.0 + np.exp(-scores[0]))
+            return np.array([1.0 - positive, positive])
+        exp = np.exp(scores - scores.max())
+        return exp / exp.sum()
+
+    def probabilities(self, texts: list[str]) -> Any:
+        """One row per text, one column per class, each row summing to 1."""
+        import numpy as np
+
+        return np.array([self._probabilities(self._scores(t)[0]) for t in texts]).reshape(len(texts), -1)
+
+    def probability(self, texts: list[str], label: str) -> Any:
+        """The probability of ``label`` for each text."""
+        return self.probabilities(texts)[:, self.classes.index(label)]
+
+    def read(self, text: str, count: int = 3) -> tuple[str, float, list[str]]:
+        """The most likely label of ``text``, its probability, and the words and word pairs
+        of the text that weigh most towards it (its evidence; none that are only stop words)."""
+        scores, terms = self._scores(text)
+        row = self._probabilities(scores)
+        best = int(row.argmax())
+        indices, values = terms[0]
+        binary = len(self.classes) == 2 and self.coef.shape[0] == 1
+        weights = self.coef[0, indices] * (1.0 if best == 1 else -1.0) if binary else self.coef[best, indices]
+        names = self._word_names()
+        pull = sorted(((float(v * w), names[int(j)]) for j, v, w in zip(indices, values, weights)), reverse=True)
+        chosen: list[str] = []
+        for amount, term in pull:
+            if amount <= 0 or len(chosen) == count:
+                break
+            # "the" may weigh, but it shows nothing a person could check
+            if set(term.split()) <= _stop_words() or any(term in other or other in term for other in chosen):
+                continue
+            chosen.append(term)
+        return self.classes[best], float(row[best]), chosen
+
+    def _word_names(self) -> list[str]:
+        if not hasattr(self, "_names"):
+            self._names = [str(n) for n in self.vectorisers[0].get_feature_names_out()]
+        return self._names
+
+
+@functools.lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # type: ignore[import-untyped]  # no stubs
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+def _vectorisers(vocabularies: list[dict[str, int]] | None = None) -> list[Any]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return [TfidfVectorizer(sublinear_tf=True, vocabulary=vocabularies[i] if vocabularies else None, **kw)
+            for i, kw in enumerate((_WORD, _CHAR))]
+
+
+def fit(texts: list[str], labels: list[str], *, c: float) -> TextModel:
+    """A logistic regression with balanced class weights over both vectorisers."""
+    import numpy as np
+    from scipy.sparse import hstack  # type: ignore[import-untyped]  # no stubs
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]  # no stubs
+
+    vectorisers = _vectorisers()
+    features = hstack([v.fit_transform(texts) for v in vectorisers]).tocsr()
+    fitted = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+    fitted.fit(features, labels)
+    return TextModel(vectorisers, np.asarray(fitted.coef_, dtype=float), np.asarray(fitted.intercept_, dtype=float),
+                     [str(c) for c in fitted.classes_])
+
+
+def _key(text: str) -> str:
+    import sklearn  # type: ignore[import-untyped]  # no stubs
+
+    return hashlib.sha256(f"{CACHE_FORMAT}|{sklearn.__version__}|{text}".encode()).hexdigest()
+
+
+def _from_cache(path: Path, key: str) -> TextModel | None:
+    import numpy as np
+
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        if stored.get("key") != key:
+            return None
+        vectorisers = _vectorisers([dict(v["vocabulary"]) for v in stored["vectorisers"]])
+        for vectoriser, kept in zip(vectorisers, stored["vectorisers"]):
+            vectoriser.idf_ = np.asarray(kept["idf"], dtype=float)
+        return TextModel(vectorisers, np.asarray(stored["coef"], dtype=float),
+                         np.asarray(stored["intercept"], dtype=float), [str(c) for c in stored["classes"]])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def cached(name: str, training_text: str, build: Callable[[], TextModel]) -> TextModel:
+    """The model for ``training_text`` from the cache file ``name``, or ``build()`` (then cached)."""
+    from .loadcache import cache_file, write_json
+
+    key = _key(training_text)
+    path = cache_file(name)
+    if path is not None:
+        found = _from_cache(path, key)
+        if found is not None:
+            return found
+    model = build()
+    if path is not None:
+        write_json(path, {"key": key, "classes": model.classes, "intercept": model.intercept.tolist(),
+                          "coef": model.coef.tolist(),
+                          "vectorisers": [{"vocabulary": {t: int(i) for t, i in v.vocabulary_.items()},
+                                           "idf": v.idf_.tolist()} for v in model.vectorisers]})
+    return model

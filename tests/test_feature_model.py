@@ -1,0 +1,88 @@
+"""The learned reading of goal and stakes: trained on the labelled descriptions, measured on a
+held-out set (described_heldout.yaml) never used to write rules or to train; and the shared
+text model's own arithmetic, which must agree with scikit-learn's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from conftest import DATA
+
+from router import feature_model, screen_model
+from router.feature_model import FEATURES, TRAINING_FILE, learned_value
+from router.words import read_features
+
+WORDS = DATA / "words"
+TRAINED_ON = ("described", "described_fresh", "described_unseen", "described_final")
+
+
+def _items(name: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = yaml.safe_load((WORDS / f"{name}.yaml").read_text("utf-8"))["items"]
+    return items
+
+
+def test_training_texts_are_the_labelled_descriptions() -> None:
+    training = yaml.safe_load(TRAINING_FILE.read_text("utf-8"))["items"]
+    expected = [{"text": i["text"], **{f: i["features"][f] for f in FEATURES if i["features"].get(f) is not None}}
+                for name in TRAINED_ON for i in _items(name)]
+    assert training == [e for e in expected if len(e) > 1]
+    held_out = {i["text"] for i in _items("described_heldout")}
+    assert not held_out & {i["text"] for i in training}
+
+
+def _right(feature: str, *, learned: bool) -> int:
+    right = 0
+    for item in _items("described_heldout"):
+        got = {r.feature: r.value for r in read_features(item["text"], learned=learned)}
+        right += got.get(feature) == item["features"][feature]
+    return right
+
+
+@pytest.mark.parametrize(("feature", "floor"), [("goal", 109), ("stakes", 87)])
+def test_the_learned_reading_adds_to_the_rules_on_descriptions_never_seen(feature: str, floor: int) -> None:
+    assert len(_items("described_heldout")) >= 150
+    rules_alone, with_learned = _right(feature, learned=False), _right(feature, learned=True)
+    # floors at what was measured (goal 93 by rules alone, 109 with the learned reading, of
+    # 150; stakes 78 and 87)
+    assert with_learned > rules_alone and with_learned >= floor
+
+
+def test_a_learned_reading_names_words_of_the_text_and_yields_to_a_rule() -> None:
+    text = "Our band needs a new name before the gig on Saturday."
+    readings = {r.feature: r for r in read_features(text)}
+    goal = readings["goal"]
+    assert goal.value == "create" and goal.pattern_id.startswith("learned-goal (")
+    assert all(term in text.lower() for term in goal.evidence.split(", "))
+    # a rule that reads the goal comes first
+    ruled = {r.feature: r for r in read_features("Should I take the job in Leeds or stay where I am?")}
+    assert not ruled["goal"].pattern_id.startswith("learned")
+
+
+def test_the_learned_reading_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISCERN_FEATURE_MODEL", "off")
+    assert learned_value("Our band needs a new name before the gig on Saturday.", "goal") is None
+    assert all(not r.pattern_id.startswith("learned") for r in read_features("Our band needs a new name."))
+
+
+@pytest.mark.parametrize("text", ["", "   ", "the of and", "\x00\x01"])
+def test_nothing_to_read_reads_nothing(text: str) -> None:
+    assert learned_value(text, "goal") is None
+    assert learned_value(text, "not-a-feature") is None
+
+
+@pytest.mark.parametrize("model", ["goal", "stakes", "screen"])
+def test_the_text_models_score_as_scikit_learn_does(model: str) -> None:
+    from scipy.sparse import hstack  # type: ignore[import-untyped]  # no stubs
+
+    fitted = screen_model._model() if model == "screen" else feature_model._model(model)
+    texts = ["Our band needs a new name before the gig on Saturday!", "I can't keep myself safe tonight.",
+             "zzzz", "My mum's new partner locks her in the house; what do I do?"]
+    for text in texts:
+        matrix = hstack([v.transform([text]) for v in fitted.vectorisers]).tocsr()
+        expected = (matrix @ fitted.coef.T + fitted.intercept)[0]
+        assert list(fitted._scores(text)[0]) == pytest.approx(list(expected), abs=1e-9)
+    rows = fitted.probabilities(texts)
+    assert rows.shape == (len(texts), len(fitted.classes))
+    assert list(rows.sum(axis=1)) == pytest.approx([1.0] * len(texts))
