@@ -68,6 +68,9 @@ PINNED = {
     "harm-from-others-more": "He said if I try to leave he will kill me",
     "harm-from-others-coercion-word": "A man online is blackmailing me with my photos",
     "harm-to-others-more": "I'm going to put bleach in his coffee tomorrow",
+    "suicide-other-person-farewell": "My brother texted me goodbye and sorry for everything and now he will not answer",
+    "harm-to-others-mass": "My classmate says he will shoot up the school on Friday",
+    "medical-bleeding": "I sliced my palm on a tin and there's so much blood",
 }
 
 
@@ -111,6 +114,17 @@ def test_recall_and_false_alarms_on_all_items() -> None:
     recall, false_alarms, _, _ = _rates(None)
     assert recall >= 0.98, recall
     assert false_alarms <= 0.05, false_alarms
+
+
+def test_rules_alone_on_statements_never_seen() -> None:
+    # written by someone who had seen neither the patterns nor the labelled sets, and never
+    # used to write a pattern: floors at what was measured (119 of 150 caught, 6 of 150 false
+    # alarms)
+    data = yaml.safe_load((DATA / "screen_heldout.yaml").read_text("utf-8"))
+    caught = sum(bool(screen_text(i["text"])) for i in data["risk"])
+    alarms = sum(bool(screen_text(i["text"])) for i in data["harmless"])
+    assert len(data["risk"]) >= 150 and len(data["harmless"]) >= 150
+    assert caught >= 119 and alarms <= 6
 
 
 def test_recall_and_false_alarms_on_holdout() -> None:

@@ -19,11 +19,12 @@ WORDS = DATA / "words"
 def texts(name: str, label: str = "items") -> list[str]:
     """The texts of a labelled file: its `items`, or its `risk` or `harmless` list."""
     data: Any = yaml.safe_load((WORDS / f"{name}.yaml").read_text())
-    items = data[label] if isinstance(data, dict) and label in data else data
+    items = (data.get(label) or []) if isinstance(data, dict) else data
     return [i["text"] if isinstance(i, dict) else i for i in items]
 
 
-TRAINED_ON = ("screen_fresh", "screen_more", "screen_unseen", "screen_train_a", "screen_train_b", "screen_ordinary")
+TRAINED_ON = ("screen_fresh", "screen_more", "screen_unseen", "screen_train_a", "screen_train_b", "screen_ordinary",
+              "screen_dev_c", "screen_dev_d", "screen_panic")
 
 
 def test_training_texts_are_the_labelled_texts() -> None:
@@ -45,10 +46,10 @@ def test_rules_and_model_together_on_statements_never_seen() -> None:
     rules_alone = sum(bool(screen_text(t)) for t in risk)
     together = sum(flagged(t) for t in risk)
     false_alarms = sum(flagged(t) for t in harmless)
-    # floors at what was measured (rules alone 80, rules and model 144 of 150 caught; 13 of
+    # floors at what was measured (rules alone 119, rules and model 146 of 150 caught; 10 of
     # 150 false alarms)
-    assert together > rules_alone and together >= 144
-    assert false_alarms <= 13
+    assert together > rules_alone and together >= 146
+    assert false_alarms <= 10
 
 
 def test_the_model_never_clears_what_the_rules_found(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -77,14 +78,14 @@ def test_the_cached_model_scores_as_a_fresh_fit_and_a_broken_cache_is_refitted(
     monkeypatch.setenv("DISCERN_CACHE_DIR", str(tmp_path))
     probe = ["I've been giving my things away and saying goodbye", "The deadline is killing me", "Lunch?"]
     screen_model._model.cache_clear()
-    fresh = screen_model._model().risk(probe)  # fits, and writes the cache
+    fresh = screen_model._model().probability(probe, "risk")  # fits, and writes the cache
     cached_file = tmp_path / "screen-model.json"
     assert cached_file.exists()
     screen_model._model.cache_clear()
-    cached = screen_model._model().risk(probe)  # read back from the cache
+    cached = screen_model._model().probability(probe, "risk")  # read back from the cache
     assert list(cached) == pytest.approx(list(fresh), abs=1e-12)
     cached_file.write_text("{not json", encoding="utf-8")
     screen_model._model.cache_clear()
-    assert list(screen_model._model().risk(probe)) == pytest.approx(list(fresh), abs=1e-12)
+    assert list(screen_model._model().probability(probe, "risk")) == pytest.approx(list(fresh), abs=1e-12)
     assert cached_file.read_text(encoding="utf-8").startswith("{\"key\"")
     screen_model._model.cache_clear()
