@@ -277,8 +277,14 @@ def _rewrite(norm: Normalised, regex: re.Pattern[str], replace: str) -> Normalis
 
 def normalise(text: str, rules: tuple[tuple[re.Pattern[str], str], ...] | None = None) -> Normalised:
     """Lowercase, fold quotes and whitespace, expand contractions; keep the way back to ``text``."""
+    return _normalised(text, _load().rules if rules is None else rules)
+
+
+@lru_cache(maxsize=16)
+def _normalised(text: str, rules: tuple[tuple[re.Pattern[str], str], ...]) -> Normalised:
+    # the screen and the reading of features each normalise the same description: once is enough
     norm = _fold(text)
-    for regex, replace in _load().rules if rules is None else rules:
+    for regex, replace in rules:
         norm = _rewrite(norm, regex, replace)
     return norm
 
