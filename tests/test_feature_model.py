@@ -40,17 +40,17 @@ def _right(feature: str, *, learned: bool) -> int:
     return right
 
 
-@pytest.mark.parametrize(("feature", "floor"), [("goal", 109), ("stakes", 87)])
+@pytest.mark.parametrize(("feature", "floor"), [("goal", 111), ("stakes", 87)])
 def test_the_learned_reading_adds_to_the_rules_on_descriptions_never_seen(feature: str, floor: int) -> None:
     assert len(_items("described_heldout")) >= 150
     rules_alone, with_learned = _right(feature, learned=False), _right(feature, learned=True)
-    # floors at what was measured (goal 93 by rules alone, 109 with the learned reading, of
+    # floors at what was measured (goal 95 by rules alone, 111 with the learned reading, of
     # 150; stakes 78 and 87)
     assert with_learned > rules_alone and with_learned >= floor
 
 
 def test_a_learned_reading_names_words_of_the_text_and_yields_to_a_rule() -> None:
-    text = "Our band needs a new name before the gig on Saturday."
+    text = "Our band is playing its first gig on Saturday and still has no name."
     readings = {r.feature: r for r in read_features(text)}
     goal = readings["goal"]
     assert goal.value == "create" and goal.pattern_id.startswith("learned-goal (")
@@ -62,8 +62,9 @@ def test_a_learned_reading_names_words_of_the_text_and_yields_to_a_rule() -> Non
 
 def test_the_learned_reading_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DISCERN_FEATURE_MODEL", "off")
-    assert learned_value("Our band needs a new name before the gig on Saturday.", "goal") is None
-    assert all(not r.pattern_id.startswith("learned") for r in read_features("Our band needs a new name."))
+    text = "Our band is playing its first gig on Saturday and still has no name."
+    assert learned_value(text, "goal") is None
+    assert all(not r.pattern_id.startswith("learned") for r in read_features(text))
 
 
 @pytest.mark.parametrize("text", ["", "   ", "the of and", "\x00\x01"])
