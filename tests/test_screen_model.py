@@ -24,7 +24,7 @@ def texts(name: str, label: str = "items") -> list[str]:
 
 
 TRAINED_ON = ("screen_fresh", "screen_more", "screen_unseen", "screen_train_a", "screen_train_b", "screen_ordinary",
-              "screen_dev_c", "screen_dev_d", "screen_panic")
+              "screen_dev_c", "screen_dev_d", "screen_dev_e", "screen_panic")
 
 
 def test_training_texts_are_the_labelled_texts() -> None:
@@ -46,7 +46,7 @@ def test_rules_and_model_together_on_statements_never_seen() -> None:
     rules_alone = sum(bool(screen_text(t)) for t in risk)
     together = sum(flagged(t) for t in risk)
     false_alarms = sum(flagged(t) for t in harmless)
-    # floors at what was measured (rules alone 119, rules and model 146 of 150 caught; 10 of
+    # floors at what was measured (rules alone 120, rules and model 146 of 150 caught; 10 of
     # 150 false alarms)
     assert together > rules_alone and together >= 146
     assert false_alarms <= 10
