@@ -87,3 +87,15 @@ def test_the_text_models_score_as_scikit_learn_does(model: str) -> None:
     rows = fitted.probabilities(texts)
     assert rows.shape == (len(texts), len(fitted.classes))
     assert list(rows.sum(axis=1)) == pytest.approx([1.0] * len(texts))
+
+
+def test_the_consultation_offers_a_learned_reading_for_confirmation() -> None:
+    from router import Router
+    from router.consult import Consultation
+
+    c = Consultation(Router.load(), "Our band is playing its first gig on Saturday and still has no name.")
+    c.answer("safety_risk", False)
+    question = c.next_question()
+    assert question is not None and question.feature == "goal" and question.inferred is not None
+    assert question.inferred.pattern.startswith("learned-goal")
+    assert question.text.startswith("It sounds like")
