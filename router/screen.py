@@ -347,7 +347,7 @@ def _is_resolved_past(screen: _Screen, sentence: str, following: str, start: int
     if screen.present.search(clause) or screen.returning.search(after):
         return False
     if screen.far_past.search(clause) and screen.past_tense.search(clause):
-        return True
+        return True  # "someone pulled a knife on me in paris years ago", and nothing came back
     far_past = screen.past_after.search(sentence[end:]) or screen.past_after.search(following)
     if not screen.past.search(sentence[:right]):
         # a past-tense clause set in the past later on: by a time later in its sentence ("my
@@ -361,15 +361,17 @@ def _is_resolved_past(screen: _Screen, sentence: str, following: str, start: int
     return bool(screen.resolved.search(after) or screen.over.search(after) or far_past)
 
 
+# an "i" in the few words before "asked", "wonder", ... makes it the writer's own question
 _WRITER_NEAR = re.compile(r"\bi\b")
+_WRITER_REACH = 24
 
 
 def _is_questioned(screen: _Screen, sentence: str, following: str, start: int, end: int) -> bool:
     """"my therapist asked whether i self-harm. i do not": someone else's question or belief,
     denied after it."""
     # the writer's own question ("i wonder if", "i have been thinking that") is no one else's
-    asked = [m for m in screen.asked.finditer(sentence, 0, start)
-             if not _WRITER_NEAR.search(sentence, max(0, m.start() - 24), m.start())]
+    asked = any(not _WRITER_NEAR.search(sentence, max(0, m.start() - _WRITER_REACH), m.start())
+                for m in screen.asked.finditer(sentence, 0, start))
     if not asked:
         return False
     return bool(screen.denied.search(sentence, end) or screen.denied.search(following))
