@@ -22,8 +22,9 @@ from .textmodel import TextModel, cached, fit
 
 TRAINING_FILE = Path(__file__).with_name("data") / "feature_training.yaml"
 FEATURES = ("goal", "stakes")
-# Below this probability the reading is a guess among five values and is not offered: text
-# with nothing of a situation in it ("what's the weather tomorrow") reads nothing.
+# Below this probability the reading is little better than a guess among five values and is
+# not offered. It is a floor, not a test of relevance: text with little of a situation in it
+# can still read a value ("what's the weather tomorrow" reads low stakes, from "tomorrow").
 FLOOR = 0.35
 
 

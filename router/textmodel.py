@@ -54,7 +54,7 @@ class TextModel:
 
     def _scores(self, text: str) -> tuple[Any, list[tuple[Any, Any]]]:
         terms = self._terms(text)
-        scores = self.intercept.astype(float).copy()
+        scores = self.intercept.astype(float)  # a copy: the sums below never touch the model
         offset = 0
         for (indices, values), vectoriser in zip(terms, self.vectorisers):
             scores = scores + self.coef[:, offset + indices] @ values
