@@ -418,3 +418,16 @@ def test_a_later_again_about_something_else_does_not_bring_the_past_back() -> No
     assert screen_text("My ex used to hit me, but that was a long time ago and I'm safe now; "
                        "I'm deciding whether to date again.") == []
     assert screen_text("My ex used to hit me, but that was a long time ago. Last month it started again.")
+
+
+@pytest.mark.parametrize(
+    ("text", "raised"),
+    [
+        ("My sister ate the last slice, I'm going to murder her (not really).", False),
+        ("I'm drafting a poem about standing on the ledge of a building at night.", False),
+        ("I'm going to kill myself tonight, I'm not joking.", True),
+        ("Not a story: I am standing on the ledge of my building right now.", True),
+    ],
+)
+def test_a_joke_disclaimer_and_a_story_told_about_it_drop_a_hit_and_nothing_else_does(text: str, raised: bool) -> None:
+    assert bool(screen_text(text)) is raised, text
