@@ -16,12 +16,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 import yaml
+
+from .prefilter import beginnings, required
 
 __all__ = [
     "CONFUSABLES",
@@ -104,8 +106,9 @@ class _Pattern:
     regexes: tuple[re.Pattern[str], ...]
     # a hit is dropped when its sentence matches this (words that give the hit a plain sense)
     unless: re.Pattern[str] | None = None
-    # all the regexes in one: most sentences match none, and one search costs less than many
-    any: re.Pattern[str] | None = None
+    # the regexes (by position) with no word that every match must contain (prefilter.required):
+    # searched in every sentence; the others only where ``_Screen.starts`` lets them
+    unfiltered: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,9 @@ class _Screen:
     returning: re.Pattern[str]
     asked: re.Pattern[str]
     denied: re.Pattern[str]
+    # word beginning -> the (pattern, regex) positions a match can start with it: most
+    # sentences share a first word with few regexes, and a look-up costs far less than a search
+    starts: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
 
 
 def _read_data(name: str) -> Any:
@@ -162,7 +168,7 @@ def _load() -> _Screen:
                 why=str(item["why"]),
                 regexes=regexes,
                 unless=re.compile(_expand(str(item["unless"]), macros)) if item.get("unless") else None,
-                any=re.compile("|".join(f"(?:{r.pattern})" for r in regexes)),
+                unfiltered=frozenset(i for i, r in enumerate(regexes) if required(r) is None),
             )
         )
     guards = data["guards"]
@@ -192,7 +198,18 @@ def _load() -> _Screen:
         returning=re.compile(past["returning"]),
         asked=re.compile(guards["questioned"]["asked"]),
         denied=re.compile(guards["questioned"]["denied"]),
+        starts=_starts_index(patterns),
     )
+
+
+def _starts_index(patterns: list[_Pattern]) -> dict[str, tuple[tuple[int, int], ...]]:
+    """Each word beginning, and the (pattern, regex) positions whose matches can start with it."""
+    index: dict[str, list[tuple[int, int]]] = {}
+    for p, pattern in enumerate(patterns):
+        for r, regex in enumerate(pattern.regexes):
+            for start in required(regex) or ():
+                index.setdefault(start, []).append((p, r))
+    return {start: tuple(found) for start, found in index.items()}
 
 
 def compile_rules(items: list[dict[str, str]]) -> tuple[tuple[re.Pattern[str], str], ...]:
@@ -200,7 +217,38 @@ def compile_rules(items: list[dict[str, str]]) -> tuple[tuple[re.Pattern[str], s
     return tuple((re.compile(str(r["find"])), str(r["replace"])) for r in items)
 
 
+# ASCII text folds character for character: control characters become spaces (line breaks
+# stay), a backtick a quote, letters lowercase; then each run of spaces becomes one.
+_ASCII_FOLD = str.maketrans({**{chr(i): " " for i in range(32)}, "\x7f": " ", "`": "'",
+                             "\n": "\n", "\r": "\n", "\x0b": "\n", "\x0c": "\n"})
+_SPACE_RUN = re.compile(r"[ \n]+")
+
+
+def _fold_ascii(text: str) -> Normalised:
+    """What ``_fold`` gives for ASCII text (a test holds the two equal), without a step of
+    Python per character."""
+    folded = text.translate(_ASCII_FOLD).lower()
+    pieces: list[str] = []
+    starts: list[int] = []
+    pos = 0
+    for m in _SPACE_RUN.finditer(folded):
+        a, b = m.span()
+        pieces.append(folded[pos:a])
+        starts.extend(range(pos, a))
+        if a > 0 and b < len(folded):
+            pieces.append("\n" if "\n" in m.group() else " ")
+            starts.append(a)
+        pos = b
+    pieces.append(folded[pos:])
+    starts.extend(range(pos, len(folded)))
+    return Normalised("".join(pieces), tuple(starts), tuple(i + 1 for i in starts))
+
+
 def _fold(text: str) -> Normalised:
+    return _fold_ascii(text) if text.isascii() else _fold_any(text)
+
+
+def _fold_any(text: str) -> Normalised:
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -408,10 +456,17 @@ def screen_text(text: str) -> list[ScreenHit]:
         sentence = norm.text[s0:s1]
         following = norm.text[spans[index + 1][0] : spans[index + 1][1]] if index + 1 < len(spans) else ""
         previous = norm.text[spans[index - 1][0] : spans[index - 1][1]] if index > 0 else ""
-        for pattern in screen.patterns:
+        candidates: dict[int, set[int]] = {}
+        for beginning in beginnings(sentence):
+            for p, r in screen.starts.get(beginning, ()):
+                candidates.setdefault(p, set()).add(r)
+        for p, pattern in enumerate(screen.patterns):
             if pattern.id in found:
                 continue
-            hit = _first_hit(screen, pattern, sentence, (previous, following))
+            allowed = candidates.get(p, set()) | pattern.unfiltered
+            if not allowed:
+                continue
+            hit = _first_hit(screen, pattern, sentence, (previous, following), allowed)
             if hit is not None:
                 start, end = hit
                 evidence = norm.original(text, s0 + start, s0 + end)
@@ -419,18 +474,23 @@ def screen_text(text: str) -> list[ScreenHit]:
     return [hit for _, hit in sorted(found.values(), key=lambda pair: pair[0])]
 
 
-def _first_hit(screen: _Screen, pattern: _Pattern, sentence: str, context: tuple[str, str]) -> tuple[int, int] | None:
+def _first_hit(screen: _Screen, pattern: _Pattern, sentence: str, context: tuple[str, str],
+               allowed: set[int] | frozenset[int] | None = None) -> tuple[int, int] | None:
     """The first unsuppressed hit of the pattern in the sentence; ``context`` is the
-    sentences before and after it."""
+    sentences before and after it; ``allowed``, the positions of the regexes that can match
+    there (all when None)."""
     best: tuple[int, int] | None = None
-    if pattern.any is not None and pattern.any.search(sentence) is None:
-        return None
-    if pattern.unless is not None and pattern.unless.search(sentence):
-        return None
-    for regex in pattern.regexes:
+    plain: bool | None = None  # whether ``unless`` matches, looked at once a regex does
+    for r, regex in enumerate(pattern.regexes):
+        if allowed is not None and r not in allowed:
+            continue
         for m in regex.finditer(sentence):
             if m.end() <= m.start():
                 continue
+            if plain is None:
+                plain = pattern.unless is not None and pattern.unless.search(sentence) is not None
+            if plain:
+                return None
             if best is not None and m.start() >= best[0]:
                 break
             if not _suppressed(screen, pattern, sentence, context, m.start(), m.end()):

@@ -37,12 +37,11 @@ class TextModel:
         import numpy as np
 
         if not hasattr(self, "_readers"):
-            self._readers = [(v.build_analyzer(), v.vocabulary_, np.asarray(v.idf_, dtype=float))
-                             for v in self.vectorisers]
+            self._readers = [(v.vocabulary_, np.asarray(v.idf_, dtype=float)) for v in self.vectorisers]
         out = []
-        for analyse, vocabulary, idf in self._readers:
+        for (vocabulary, idf), terms in zip(self._readers, _analysed(text)):
             counts: dict[int, int] = {}
-            for term in analyse(text):
+            for term in terms:
                 j = vocabulary.get(term)
                 if j is not None:
                     counts[j] = counts.get(j, 0) + 1
@@ -105,6 +104,19 @@ class TextModel:
         if not hasattr(self, "_names"):
             self._names = [str(n) for n in self.vectorisers[0].get_feature_names_out()]
         return self._names
+
+
+@functools.lru_cache(maxsize=8)
+def _analysed(text: str) -> tuple[tuple[str, ...], ...]:
+    """The word and character n-grams of ``text``, once for every model: all are built with the
+    same two vectoriser settings (``_vectorisers``), and a description goes to several models
+    (the learned screen, goal, stakes), where splitting it costs more than the sums."""
+    return tuple(tuple(analyse(text)) for analyse in _analysers())
+
+
+@functools.lru_cache(maxsize=1)
+def _analysers() -> list[Callable[[str], list[str]]]:
+    return [v.build_analyzer() for v in _vectorisers()]
 
 
 @functools.lru_cache(maxsize=1)

@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from .errors import ContextError
+from .prefilter import beginnings, required
 from .screen import CONFUSABLES, _expand, _read_data, negated_before, normalise, screen_text, sentence_spans
 
 __all__ = [
@@ -199,6 +200,9 @@ class _Rule:
     #: in a scored ordinal feature, a rule with a shift adds no weight: when it matches it
     #: moves the winning level that many steps ("only a", "just a": one step down)
     shift: int = 0
+    #: word beginnings one of which every match contains (prefilter.required), or None: a
+    #: text with none of them is not searched
+    need: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -209,6 +213,9 @@ class _Feature:
     #: "first": the first rule with a match gives the value; "scored": every rule with a
     #: match adds its weight to its value, and the value with the largest total wins
     mode: str = "first"
+    #: the word beginnings of all its rules, when each rule has them: most texts share none
+    #: with a feature, and one set test then stands for every search of its rules
+    need: frozenset[str] | None = None
 
 
 @lru_cache(maxsize=1)
@@ -222,6 +229,7 @@ def _load() -> tuple[_Feature, ...]:
             _Rule(
                 id=str(rule["id"]),
                 regex=re.compile(_expand(str(rule["find"]), macros)),
+                need=required(_expand(str(rule["find"]), macros)),
                 value=_typed_value(rule.get("value"), str(spec["type"])),
                 negatable=bool(rule.get("negatable", True)),
                 weight=float(rule.get("weight", 1.0)),
@@ -233,7 +241,9 @@ def _load() -> tuple[_Feature, ...]:
         mode = str(spec.get("mode", "first"))
         if mode not in ("first", "scored"):
             raise ValueError(f"{PATTERN_FILE}: feature {name}: unknown mode {mode!r}")
-        features.append(_Feature(str(name), str(spec["type"]), rules, mode))
+        needs = [r.need for r in rules if r.need is not None]
+        need = frozenset().union(*needs) if rules and len(needs) == len(rules) else None
+        features.append(_Feature(str(name), str(spec["type"]), rules, mode, need))
     return tuple(features)
 
 
@@ -325,9 +335,14 @@ def _read_learned(feature: str, text: str) -> Reading | None:
 
 
 def _read_one(feature: _Feature, source: str, text: str, sentences: list[tuple[int, int]], norm: Any) -> Reading | None:
+    words = beginnings(text)
+    if feature.need is not None and feature.need.isdisjoint(words):
+        return None
     if feature.mode == "scored":
         return _read_scored(feature, source, text, sentences, norm)
     for rule in feature.rules:
+        if rule.need is not None and rule.need.isdisjoint(words):
+            continue
         for s0, s1 in sentences:
             sentence = text[s0:s1]
             for match in rule.regex.finditer(sentence):
@@ -346,6 +361,8 @@ def _read_one(feature: _Feature, source: str, text: str, sentences: list[tuple[i
 def _matches(rule: _Rule, text: str, sentences: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Spans (in ``text``) of up to ``rule.cap`` different phrases ``rule`` finds, not negated."""
     spans: list[tuple[int, int]] = []
+    if rule.need is not None and rule.need.isdisjoint(beginnings(text)):
+        return spans
     seen: set[str] = set()
     for s0, s1 in sentences:
         sentence = text[s0:s1]
@@ -480,11 +497,14 @@ def is_probably_english(text: str) -> bool:
     letters = [ch for ch in text if ch.isalpha()]
     if not letters:
         return False
-    latin = sum(1 for ch in letters if "LATIN" in unicodedata.name(ch, ""))
-    if latin:
-        # look-alikes of Latin letters among Latin ones ("kіll" with a Cyrillic і) are English
-        # in disguise: they count as Latin, and the function words below are read folded
-        latin += sum(1 for ch in letters if ch.lower() in CONFUSABLES)
+    if text.isascii():
+        latin = len(letters)  # every ASCII letter is Latin: no need to look each one up
+    else:
+        latin = sum(1 for ch in letters if "LATIN" in unicodedata.name(ch, ""))
+        if latin:
+            # look-alikes of Latin letters among Latin ones ("kіll" with a Cyrillic і) are English
+            # in disguise: they count as Latin, and the function words below are read folded
+            latin += sum(1 for ch in letters if ch.lower() in CONFUSABLES)
     if latin / len(letters) < 0.8:
         return False
     words = re.findall(r"[a-z']+", normalise(text).text)

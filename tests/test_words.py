@@ -411,3 +411,21 @@ def test_a_past_harm_still_felt_now_is_trauma_activation(text: str) -> None:
 
 def test_going_blank_without_past_harm_is_not_trauma() -> None:
     assert "trauma_activation" not in {r.feature for r in read_features("My mind goes blank in exams")}
+
+
+def test_skipping_rules_by_their_words_reads_what_searching_every_rule_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    import router.words as words
+
+    texts = [i["text"] for name in ("described", "described_fresh", "described_unseen", "risk", "harmless")
+             for i in yaml.safe_load((DATA / f"{name}.yaml").read_text("utf-8"))["items"]]
+    # an anchored rule ("tea or coffee" opening a sentence) that finds only a later sentence
+    texts += ["Long week at work. Tea or coffee", "It is late. Pasta or rice tonight"]
+    fast = [read_features(t, learned=False) for t in texts]
+    slow_rules = tuple(
+        dataclasses.replace(f, need=None, rules=tuple(dataclasses.replace(r, need=None) for r in f.rules))
+        for f in words._load())
+    assert any(f.need is not None for f in words._load())  # the shortcut is in use
+    monkeypatch.setattr(words, "_load", lambda: slow_rules)
+    assert [read_features(t, learned=False) for t in texts] == fast
