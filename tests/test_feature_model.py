@@ -15,7 +15,8 @@ from router.feature_model import FEATURES, TRAINING_FILE, learned_value
 from router.words import read_features
 
 WORDS = DATA / "words"
-TRAINED_ON = ("described", "described_fresh", "described_unseen", "described_final")
+TRAINED_ON = ("described", "described_fresh", "described_unseen", "described_final", "described_extra",
+              "described_more")
 
 
 def _items(name: str) -> list[dict[str, Any]]:
@@ -40,12 +41,12 @@ def _right(feature: str, *, learned: bool) -> int:
     return right
 
 
-@pytest.mark.parametrize(("feature", "floor"), [("goal", 111), ("stakes", 87)])
+@pytest.mark.parametrize(("feature", "floor"), [("goal", 118), ("stakes", 89)])
 def test_the_learned_reading_adds_to_the_rules_on_descriptions_never_seen(feature: str, floor: int) -> None:
     assert len(_items("described_heldout")) >= 150
     rules_alone, with_learned = _right(feature, learned=False), _right(feature, learned=True)
-    # floors at what was measured (goal 95 by rules alone, 111 with the learned reading, of
-    # 150; stakes 78 and 87)
+    # floors at what was measured (goal 95 by rules alone, 118 with the learned reading, of
+    # 150; stakes 78 and 89)
     assert with_learned > rules_alone and with_learned >= floor
 
 

@@ -24,7 +24,7 @@ def texts(name: str, label: str = "items") -> list[str]:
 
 
 TRAINED_ON = ("screen_fresh", "screen_more", "screen_unseen", "screen_train_a", "screen_train_b", "screen_ordinary",
-              "screen_dev_c", "screen_dev_d", "screen_dev_e", "screen_panic")
+              "screen_dev_c", "screen_dev_d", "screen_dev_e", "screen_panic", "screen_train_f")
 
 
 def test_training_texts_are_the_labelled_texts() -> None:
