@@ -11,18 +11,23 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 _WORD: dict[str, Any] = {"ngram_range": (1, 2)}
 _CHAR: dict[str, Any] = {"analyzer": "char_wb", "ngram_range": (3, 5)}
+# the last text read over a pair of vectorisers (keyed by its first), and its vector
+_MEMO: weakref.WeakKeyDictionary[Any, tuple[str, list[tuple[Any, Any]]]] = weakref.WeakKeyDictionary()
 
 
 class TextModel:
     """The fitted numbers: two vectorisers (words, characters), one row of weights per class
-    (a single row for two classes, as scikit-learn keeps it) and the class names."""
+    (a single row for two classes, as scikit-learn keeps it) and the class names. Several
+    models (heads) may share one pair of vectorisers, and then a text's vector is worked out
+    once for all of them."""
 
     def __init__(self, vectorisers: list[Any], coef: Any, intercept: Any, classes: Sequence[str]) -> None:
         self.vectorisers = vectorisers
@@ -36,6 +41,9 @@ class TextModel:
         agree), without its per-call checks, which cost more than the arithmetic for one text."""
         import numpy as np
 
+        memo = _MEMO.get(self.vectorisers[0])
+        if memo is not None and memo[0] == text:
+            return memo[1]  # another head over the same vectorisers has just read this text
         if not hasattr(self, "_readers"):
             self._readers = [(v.vocabulary_, np.asarray(v.idf_, dtype=float)) for v in self.vectorisers]
         out = []
@@ -49,6 +57,7 @@ class TextModel:
             values = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * idf[indices]
             norm = float(np.sqrt(values @ values))
             out.append((indices, values / norm if norm > 0 else values))
+        _MEMO[self.vectorisers[0]] = (text, out)
         return out
 
     def _scores(self, text: str) -> tuple[Any, list[tuple[Any, Any]]]:
@@ -135,25 +144,35 @@ def _vectorisers(vocabularies: list[dict[str, int]] | None = None) -> list[Any]:
 
 def fit(texts: list[str], labels: list[str], *, c: float) -> TextModel:
     """A logistic regression with balanced class weights over both vectorisers."""
+    return fit_heads(texts, {"": list(labels)}, c=c)[""]
+
+
+def fit_heads(texts: list[str], heads: dict[str, list[str | None]], *, c: float) -> dict[str, TextModel]:
+    """One logistic regression per head (its labels, None for a text it has none for) over
+    one pair of vectorisers fitted on all the texts."""
     import numpy as np
     from scipy.sparse import hstack  # type: ignore[import-untyped]  # no stubs
     from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]  # no stubs
 
     vectorisers = _vectorisers()
     features = hstack([v.fit_transform(texts) for v in vectorisers]).tocsr()
-    fitted = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
-    fitted.fit(features, labels)
-    return TextModel(vectorisers, np.asarray(fitted.coef_, dtype=float), np.asarray(fitted.intercept_, dtype=float),
-                     [str(c) for c in fitted.classes_])
+    models = {}
+    for name, labels in heads.items():
+        rows = [i for i, label in enumerate(labels) if label is not None]
+        fitted = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+        fitted.fit(features[rows], [labels[i] for i in rows])
+        models[name] = TextModel(vectorisers, np.asarray(fitted.coef_, dtype=float),
+                                 np.asarray(fitted.intercept_, dtype=float), [str(k) for k in fitted.classes_])
+    return models
 
 
-def _key(text: str) -> str:
+def _key(text: str, settings: str) -> str:
     import sklearn  # type: ignore[import-untyped]  # no stubs
 
-    return hashlib.sha256(f"{CACHE_FORMAT}|{sklearn.__version__}|{text}".encode()).hexdigest()
+    return hashlib.sha256(f"{CACHE_FORMAT}|{sklearn.__version__}|{settings}|{text}".encode()).hexdigest()
 
 
-def _from_cache(path: Path, key: str) -> TextModel | None:
+def _from_cache(path: Path, key: str) -> dict[str, TextModel] | None:
     import numpy as np
 
     try:
@@ -163,26 +182,32 @@ def _from_cache(path: Path, key: str) -> TextModel | None:
         vectorisers = _vectorisers([dict(v["vocabulary"]) for v in stored["vectorisers"]])
         for vectoriser, kept in zip(vectorisers, stored["vectorisers"]):
             vectoriser.idf_ = np.asarray(kept["idf"], dtype=float)
-        return TextModel(vectorisers, np.asarray(stored["coef"], dtype=float),
-                         np.asarray(stored["intercept"], dtype=float), [str(c) for c in stored["classes"]])
+        return {str(name): TextModel(vectorisers, np.asarray(head["coef"], dtype=float),
+                                     np.asarray(head["intercept"], dtype=float), [str(c) for c in head["classes"]])
+                for name, head in stored["heads"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
-def cached(name: str, training_text: str, build: Callable[[], TextModel]) -> TextModel:
-    """The model for ``training_text`` from the cache file ``name``, or ``build()`` (then cached)."""
+def cached(name: str, training_text: str, build: Callable[[], dict[str, TextModel]], *,
+           settings: str = "") -> dict[str, TextModel]:
+    """The models (heads sharing their vectorisers, as ``fit_heads`` gives) for
+    ``training_text`` and the fitting ``settings`` (such as "c=10") from the cache file
+    ``name``, or ``build()`` (then cached): a change to either refits."""
     from .loadcache import cache_file, write_json
 
-    key = _key(training_text)
+    key = _key(training_text, settings)
     path = cache_file(name)
     if path is not None:
         found = _from_cache(path, key)
         if found is not None:
             return found
-    model = build()
-    if path is not None:
-        write_json(path, {"key": key, "classes": model.classes, "intercept": model.intercept.tolist(),
-                          "coef": model.coef.tolist(),
+    models = build()
+    if path is not None and models:
+        shared = next(iter(models.values())).vectorisers
+        write_json(path, {"key": key,
                           "vectorisers": [{"vocabulary": {t: int(i) for t, i in v.vocabulary_.items()},
-                                           "idf": v.idf_.tolist()} for v in model.vectorisers]})
-    return model
+                                           "idf": v.idf_.tolist()} for v in shared],
+                          "heads": {head: {"classes": m.classes, "intercept": m.intercept.tolist(),
+                                           "coef": m.coef.tolist()} for head, m in models.items()}})
+    return models

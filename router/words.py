@@ -304,9 +304,9 @@ def read_features(text: str, *, learned: bool = True) -> list[Reading]:
 
     Values are typed as the context schema says: a level name for ordinals and categories,
     a bool, an int for `options`, a float (minutes) for `time_available` and a float from 0 to
-    10 for `emotional_intensity`. Where no rule reads the goal or the stakes, the learned
-    reading (router/feature_model.py) may, unless ``learned`` is false. Never raises on any
-    string.
+    10 for `emotional_intensity`. The goal and the stakes may also be read by the learned
+    reading (router/feature_model.py), unless ``learned`` is false: before the rules when it
+    is confident, else where no rule reads them. Never raises on any string.
     """
     if not isinstance(text, str) or not text.strip():
         return []
@@ -315,20 +315,24 @@ def read_features(text: str, *, learned: bool = True) -> list[Reading]:
     readings: list[Reading] = []
     for feature in _load():
         reading = _read_one(feature, text, norm.text, sentences, norm)
-        if reading is None and learned:
-            reading = _read_learned(feature.name, text)
+        if learned:
+            # a confident learned reading overrules a rule's; one that agrees leaves the rule's
+            # reading, whose evidence is the words as written
+            found = _read_learned(feature.name, text, confident=reading is not None)
+            if found is not None and (reading is None or found.value != reading.value):
+                reading = found
         if reading is not None:
             readings.append(reading)
     return readings
 
 
-def _read_learned(feature: str, text: str) -> Reading | None:
-    from .feature_model import FEATURES, learned_value
+def _read_learned(feature: str, text: str, *, confident: bool = False) -> Reading | None:
+    from .feature_model import CONFIDENT, FEATURES, learned_value
 
     if feature not in FEATURES:
         return None
     found = learned_value(text, feature)
-    if found is None:
+    if found is None or (confident and found[1] < CONFIDENT):
         return None
     value, probability, evidence = found
     return Reading(feature, value, evidence, f"learned-{feature} ({probability:.2f})")
