@@ -48,6 +48,34 @@ def required(pattern: str | re.Pattern[str]) -> Required | None:
     return _sequence(list(tree), at_word_start=False)
 
 
+# Bumped whenever ``required`` would read a pattern differently, so that cached readings go.
+VERSION = 1
+
+
+def required_all(patterns: Sequence[str], name: str) -> list[Required | None]:
+    """``required`` of each pattern. Reading hundreds of long patterns costs most of a second
+    at each start, so the readings are kept in the load cache (file ``name``), keyed by the
+    patterns themselves."""
+    import hashlib
+    import json
+
+    from .loadcache import cache_file, write_json
+
+    key = hashlib.sha256(f"{VERSION}|{_sre.__name__}|".encode() + "\0".join(patterns).encode()).hexdigest()
+    path = cache_file(name)
+    if path is not None:
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+            if stored.get("key") == key and len(stored["required"]) == len(patterns):
+                return [None if r is None else frozenset(map(str, r)) for r in stored["required"]]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass
+    found = [required(p) for p in patterns]
+    if path is not None:
+        write_json(path, {"key": key, "required": [None if r is None else sorted(r) for r in found]})
+    return found
+
+
 @lru_cache(maxsize=16)
 def beginnings(text: str) -> frozenset[str]:
     """Every beginning of every word of ``text`` (words as ``\\w+`` finds them)."""

@@ -13,6 +13,7 @@ confirming question. A guard only drops a hit of its own sentence.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from .prefilter import beginnings, required
+from .prefilter import beginnings, required_all
 
 __all__ = [
     "CONFUSABLES",
@@ -168,9 +169,9 @@ def _load() -> _Screen:
                 why=str(item["why"]),
                 regexes=regexes,
                 unless=re.compile(_expand(str(item["unless"]), macros)) if item.get("unless") else None,
-                unfiltered=frozenset(i for i, r in enumerate(regexes) if required(r) is None),
             )
         )
+    patterns, starts = _prefiltered(patterns)
     guards = data["guards"]
     negation = guards["negation"]
     past = guards["resolved_past"]
@@ -198,18 +199,26 @@ def _load() -> _Screen:
         returning=re.compile(past["returning"]),
         asked=re.compile(guards["questioned"]["asked"]),
         denied=re.compile(guards["questioned"]["denied"]),
-        starts=_starts_index(patterns),
+        starts=starts,
     )
 
 
-def _starts_index(patterns: list[_Pattern]) -> dict[str, tuple[tuple[int, int], ...]]:
-    """Each word beginning, and the (pattern, regex) positions whose matches can start with it."""
+def _prefiltered(patterns: list[_Pattern]) -> tuple[list[_Pattern], dict[str, tuple[tuple[int, int], ...]]]:
+    """The patterns with the regexes that every sentence must be searched with marked, and
+    each word beginning with the (pattern, regex) positions whose matches contain it."""
+    needs = iter(required_all([r.pattern for p in patterns for r in p.regexes], "prefilter-screen.json"))
     index: dict[str, list[tuple[int, int]]] = {}
+    marked = []
     for p, pattern in enumerate(patterns):
-        for r, regex in enumerate(pattern.regexes):
-            for start in required(regex) or ():
-                index.setdefault(start, []).append((p, r))
-    return {start: tuple(found) for start, found in index.items()}
+        unfiltered = set()
+        for r in range(len(pattern.regexes)):
+            need = next(needs)
+            if need is None:
+                unfiltered.add(r)
+            for beginning in need or ():
+                index.setdefault(beginning, []).append((p, r))
+        marked.append(dataclasses.replace(pattern, unfiltered=frozenset(unfiltered)))
+    return marked, {beginning: tuple(found) for beginning, found in index.items()}
 
 
 def compile_rules(items: list[dict[str, str]]) -> tuple[tuple[re.Pattern[str], str], ...]:

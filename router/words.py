@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from .errors import ContextError
-from .prefilter import beginnings, required
+from .prefilter import beginnings, required_all
 from .screen import CONFUSABLES, _expand, _read_data, negated_before, normalise, screen_text, sentence_spans
 
 __all__ = [
@@ -224,12 +224,14 @@ def _load() -> tuple[_Feature, ...]:
     data = _read_data(PATTERN_FILE)
     macros = {str(k): str(v) for k, v in (data.get("macros") or {}).items()}
     features = []
+    found = [_expand(str(rule["find"]), macros) for spec in data["features"].values() for rule in spec["rules"]]
+    needs_of = dict(zip(found, required_all(found, "prefilter-words.json")))
     for name, spec in data["features"].items():
         rules = tuple(
             _Rule(
                 id=str(rule["id"]),
                 regex=re.compile(_expand(str(rule["find"]), macros)),
-                need=required(_expand(str(rule["find"]), macros)),
+                need=needs_of[_expand(str(rule["find"]), macros)],
                 value=_typed_value(rule.get("value"), str(spec["type"])),
                 negatable=bool(rule.get("negatable", True)),
                 weight=float(rule.get("weight", 1.0)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -61,8 +62,6 @@ def test_a_text_that_matches_always_has_a_required_beginning(parts: list[str], t
 
 def test_the_screen_and_its_prefilter_agree_on_the_labelled_statements() -> None:
     """Every regex of the screen, searched in every labelled sentence, against the prefilter."""
-    from pathlib import Path
-
     import yaml
 
     from router.screen import _load, normalise, sentence_spans
@@ -90,3 +89,24 @@ def test_ascii_text_folds_as_any_text_does(text: str) -> None:
     from router.screen import _fold_any, _fold_ascii
 
     assert _fold_ascii(text) == _fold_any(text)
+
+
+def test_readings_of_the_patterns_are_kept_in_the_load_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import router.prefilter as prefilter
+
+    monkeypatch.setenv("DISCERN_CACHE_DIR", str(tmp_path))
+    patterns = [r"\bi (?:am|feel) ready to die\b", r"foo", r"\bcarv\w* into"]
+    first = prefilter.required_all(patterns, "prefilter-test.json")
+    assert first == [prefilter.required(p) for p in patterns]
+
+    def no_parsing(pattern: str) -> None:
+        raise AssertionError("read again instead of from the cache")
+
+    monkeypatch.setattr(prefilter, "required", no_parsing)
+    assert prefilter.required_all(patterns, "prefilter-test.json") == first
+    with pytest.raises(AssertionError):  # other patterns are read afresh
+        prefilter.required_all(patterns + [r"\bbar"], "prefilter-test.json")
+    (tmp_path / "prefilter-test.json").write_text("{not json", encoding="utf-8")
+    monkeypatch.undo()
+    monkeypatch.setenv("DISCERN_CACHE_DIR", str(tmp_path))
+    assert prefilter.required_all(patterns, "prefilter-test.json") == first  # a broken cache is read past
