@@ -7,6 +7,7 @@ located message, no traceback); 3 an internal error (--debug shows the traceback
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +15,7 @@ import typer
 
 from discern_cli.audit import audit_app, explain_command, outcome_command, store_for_route
 from discern_cli.beliefs import beliefs_app, converge
-from discern_cli.common import EXIT_CODES_HELP, console, emit_json, guarded, read_standard_input
+from discern_cli.common import EXIT_CODES_HELP, console, emit_json, guarded, read_standard_input, working
 from discern_cli.consult import consult_command
 from discern_cli.policy import policy_diff, policy_lint, policy_test
 
@@ -110,7 +111,10 @@ def route(
     Example: discern route --set goal=decide --set stakes=high --set reversibility=irreversible
     """
     router = load_router(policy, audit, no_audit)
-    decision = router.route(gather_context(router, assignments, context_file))
+    context = gather_context(router, assignments, context_file)
+    # reading a description first loads (once after installing, fits) the learned models
+    with working("reading your words") if isinstance(context.get("description"), str) else nullcontext():
+        decision = router.route(context)
     if as_json:
         emit_json(decision.to_dict())
         return

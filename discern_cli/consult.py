@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,6 +25,7 @@ from discern_cli.common import (
     guarded,
     read_standard_input,
     usage_error,
+    working,
 )
 
 EXIT_INTERRUPTED = 130
@@ -269,7 +271,8 @@ def _consult(description: str | None, answers: Path | None, max_questions: int, 
                   "to the questions)[/]")
         out.print("   > ", end="")
         description = input().strip() or None
-    consultation = Consultation(router, description, budget=max_questions)
+    with working("reading your words") if description else nullcontext():
+        consultation = Consultation(router, description, budget=max_questions)
     respond = answers_from(given) if scripted else (lambda q: ask(q, out))
     interview(consultation, respond, out, show=scripted and not as_json)
     if scripted:

@@ -267,3 +267,21 @@ def test_the_command_line_states_the_library_budget() -> None:
     from router.consult import DEFAULT_BUDGET
 
     assert command.DEFAULT_BUDGET == DEFAULT_BUDGET
+
+
+def test_reading_a_description_at_a_terminal_shows_that_it_is_working() -> None:
+    """The first description after installing fits the learned models (seconds): a person at a
+    terminal sees a spinner (in `route` as in `consult`), a script reading --json gets only the JSON."""
+    route = [str(ROOT / "cli.py"), "route", "--no-audit", "--set", "description=I keep replaying the fight with my sister"]
+    child = pexpect.spawn(sys.executable, route, cwd=str(ROOT), env=_env(), encoding="utf-8", timeout=60,
+                          dimensions=(60, 120))
+    child.expect("reading your words")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    done = subprocess.run([sys.executable, *route, "--json"], cwd=str(ROOT), env=_env(), capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0 and "reading your words" not in done.stderr + done.stdout
+    child = spawn("--description", "I keep replaying the fight with my sister")
+    child.expect("reading your words")
+    child.terminate(force=True)
