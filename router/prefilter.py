@@ -43,7 +43,7 @@ def required(pattern: str | re.Pattern[str]) -> Required | None:
     except (re.error, RecursionError):
         return None
     flags = tree.state.flags | (pattern.flags if isinstance(pattern, re.Pattern) else 0)
-    if flags & (re.IGNORECASE | re.LOCALE | re.VERBOSE):
+    if flags & (re.IGNORECASE | re.LOCALE | re.VERBOSE | re.ASCII):
         return None  # the letters of the pattern are not the letters of a match
     return _sequence(list(tree), at_word_start=False)
 

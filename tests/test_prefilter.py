@@ -32,7 +32,8 @@ def test_the_word_every_match_needs_is_read_from_the_pattern(pattern: str, words
 
 @pytest.mark.parametrize(
     "pattern",
-    [r"foo", r"(?:re)?open\b", r"\b(?:\w+)?pills", r"^\s*\d+", r"(?i)\bhello", r"\b(?:yes|)\b"],
+    [r"foo", r"(?:re)?open\b", r"\b(?:\w+)?pills", r"^\s*\d+", r"(?i)\bhello", r"\b(?:yes|)\b",
+     r"(?a)\bfoo"],  # ASCII word boundaries fall inside Unicode words ("éfoo")
 )
 def test_no_requirement_where_a_match_need_not_start_a_word_with_known_letters(pattern: str) -> None:
     assert required(pattern) is None
@@ -110,3 +111,7 @@ def test_readings_of_the_patterns_are_kept_in_the_load_cache(tmp_path: Path, mon
     monkeypatch.undo()
     monkeypatch.setenv("DISCERN_CACHE_DIR", str(tmp_path))
     assert prefilter.required_all(patterns, "prefilter-test.json") == first  # a broken cache is read past
+
+
+def test_a_pattern_compiled_for_ascii_words_has_no_requirement() -> None:
+    assert re.search(r"\bfoo", "éfoo", re.ASCII) and required(re.compile(r"\bfoo", re.ASCII)) is None
