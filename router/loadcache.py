@@ -40,6 +40,16 @@ def cache_file(name: str) -> Path | None:
         return None
 
 
+def read_json(path: Path, key: str) -> Any:
+    """The object written with ``key`` (its "key" field) at ``path``, or None when the file is
+    missing, unreadable, or was written for another key."""
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return stored if isinstance(stored, dict) and stored.get("key") == key else None
+
+
 def write_json(path: Path, payload: Any) -> None:
     """Write ``payload`` to ``path`` whole or not at all (a reader never sees half a file)."""
     temp: str | None = None

@@ -57,18 +57,17 @@ def required_all(patterns: Sequence[str], name: str) -> list[Required | None]:
     at each start, so the readings are kept in the load cache (file ``name``), keyed by the
     patterns themselves."""
     import hashlib
-    import json
 
-    from .loadcache import cache_file, write_json
+    from .loadcache import cache_file, read_json, write_json
 
     key = hashlib.sha256(f"{VERSION}|{_sre.__name__}|".encode() + "\0".join(patterns).encode()).hexdigest()
     path = cache_file(name)
-    if path is not None:
+    stored = read_json(path, key) if path is not None else None
+    if stored is not None:
         try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-            if stored.get("key") == key and len(stored["required"]) == len(patterns):
+            if len(stored["required"]) == len(patterns):
                 return [None if r is None else frozenset(map(str, r)) for r in stored["required"]]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (KeyError, TypeError):
             pass
     found = [required(p) for p in patterns]
     if path is not None:

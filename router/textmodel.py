@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -175,10 +174,12 @@ def _key(text: str, settings: str) -> str:
 def _from_cache(path: Path, key: str) -> dict[str, TextModel] | None:
     import numpy as np
 
+    from .loadcache import read_json
+
+    stored = read_json(path, key)
+    if stored is None:
+        return None
     try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-        if stored.get("key") != key:
-            return None
         vectorisers = _vectorisers([dict(v["vocabulary"]) for v in stored["vectorisers"]])
         for vectoriser, kept in zip(vectorisers, stored["vectorisers"]):
             vectoriser.idf_ = np.asarray(kept["idf"], dtype=float)

@@ -224,14 +224,15 @@ def _load() -> tuple[_Feature, ...]:
     data = _read_data(PATTERN_FILE)
     macros = {str(k): str(v) for k, v in (data.get("macros") or {}).items()}
     features = []
-    found = [_expand(str(rule["find"]), macros) for spec in data["features"].values() for rule in spec["rules"]]
-    needs_of = dict(zip(found, required_all(found, "prefilter-words.json")))
+    found = {id(rule): _expand(str(rule["find"]), macros)
+             for spec in data["features"].values() for rule in spec["rules"]}
+    needs_of = dict(zip(found, required_all(list(found.values()), "prefilter-words.json")))
     for name, spec in data["features"].items():
         rules = tuple(
             _Rule(
                 id=str(rule["id"]),
-                regex=re.compile(_expand(str(rule["find"]), macros)),
-                need=needs_of[_expand(str(rule["find"]), macros)],
+                regex=re.compile(found[id(rule)]),
+                need=needs_of[id(rule)],
                 value=_typed_value(rule.get("value"), str(spec["type"])),
                 negatable=bool(rule.get("negatable", True)),
                 weight=float(rule.get("weight", 1.0)),
@@ -307,8 +308,8 @@ def read_features(text: str, *, learned: bool = True) -> list[Reading]:
     Values are typed as the context schema says: a level name for ordinals and categories,
     a bool, an int for `options`, a float (minutes) for `time_available` and a float from 0 to
     10 for `emotional_intensity`. The goal and the stakes may also be read by the learned
-    reading (router/feature_model.py), unless ``learned`` is false: before the rules when it
-    is confident, else where no rule reads them. Never raises on any string.
+    reading (router/feature_model.py), unless ``learned`` is false: in place of a rule's
+    reading when it is confident, else where no rule reads them. Never raises on any string.
     """
     if not isinstance(text, str) or not text.strip():
         return []

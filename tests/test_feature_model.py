@@ -42,12 +42,12 @@ def _right(feature: str, *, learned: bool) -> int:
     return right
 
 
-@pytest.mark.parametrize(("feature", "floor"), [("goal", 136), ("stakes", 98)])
+@pytest.mark.parametrize(("feature", "floor"), [("goal", 136), ("stakes", 100)])
 def test_the_learned_reading_adds_to_the_rules_on_descriptions_never_seen(feature: str, floor: int) -> None:
     assert len(_items("described_heldout")) >= 150
     rules_alone, with_learned = _right(feature, learned=False), _right(feature, learned=True)
     # floors at what was measured (goal 95 by rules alone, 136 with the learned reading, of
-    # 150; stakes 78 and 98)
+    # 150; stakes 78 and 100)
     assert with_learned > rules_alone and with_learned >= floor
 
 
