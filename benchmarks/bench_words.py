@@ -4,7 +4,7 @@ words, and the TF-IDF tool match.
 Run from the repository root:  python benchmarks/bench_words.py
 Prints the cost per description after loading, the screen's recall and false-alarm rate
 (all items and the holdout, and on the held-out tests/data/words/screen_heldout.yaml and
-ordinary descriptions with and without the learned screen), feature accuracy per feature (also
+ordinary descriptions of described_heldout.yaml with and without the learned screen), feature accuracy per feature (also
 on tests/data/words/described_fresh.yaml, described_unseen.yaml and described_final.yaml, rules
 alone; and on the held-out described_heldout.yaml with and without the learned reading of goal
 and stakes), and tool-matching top-1 / top-3 on tests/data/words/described.yaml against the
@@ -65,15 +65,20 @@ def main() -> None:
         print(f"  {label:8s} recall {pct(caught, len(r))}   false alarms {pct(alarms, len(h))}")
     # the held-out measure: statements never used for rules, training or the model's settings
     held_out: Any = yaml.safe_load((DATA / "screen_heldout.yaml").read_text())
-    ordinary = [i["text"] for name in ("described_fresh", "described_unseen", "described_final") for i in items(name)]
+    # ordinary descriptions the learned screen never saw; those that show a present risk of
+    # harm (`risk: true`) should be read as risk
+    ordinary = [i["text"] for i in items("described_heldout") if not i.get("risk")]
+    at_risk = [i["text"] for i in items("described_heldout") if i.get("risk")]
     for label, hit in (("rules", lambda t: bool(screen_text(t))),
                        ("rules+model", lambda t: bool(screen_text(t)) or learned_hit(t) is not None)):
         caught = sum(hit(i["text"]) for i in held_out["risk"])
         alarms = sum(hit(i["text"]) for i in held_out["harmless"])
         readings = sum(hit(t) for t in ordinary)
+        read = sum(hit(t) for t in at_risk)
         print(f"  held out, {label:11s} recall {pct(caught, len(held_out['risk']))}   "
               f"false alarms {pct(alarms, len(held_out['harmless']))}  (screen_heldout.yaml); "
-              f"readings of risk in ordinary descriptions {pct(readings, len(ordinary))}")
+              f"described_heldout.yaml: readings of risk in ordinary descriptions {pct(readings, len(ordinary))}, "
+              f"descriptions of a present risk read {pct(read, len(at_risk))}")
 
     print("== features (numbers: intensity within 2 points, time within x2.5)")
     stats: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])

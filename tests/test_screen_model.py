@@ -23,6 +23,8 @@ def texts(name: str, label: str = "items") -> list[str]:
     return [i["text"] if isinstance(i, dict) else i for i in items]
 
 
+# ordinary descriptions of a situation, less those that show a present risk of harm (`risk: true`)
+DESCRIBED = ("described", "described_fresh", "described_unseen", "described_final", "described_extra", "described_more")
 TRAINED_ON = ("screen_fresh", "screen_more", "screen_unseen", "screen_train_a", "screen_train_b", "screen_ordinary",
               "screen_dev_c", "screen_dev_d", "screen_dev_e", "screen_panic", "screen_train_f")
 
@@ -30,9 +32,12 @@ TRAINED_ON = ("screen_fresh", "screen_more", "screen_unseen", "screen_train_a", 
 def test_training_texts_are_the_labelled_texts() -> None:
     training = yaml.safe_load(TRAINING_FILE.read_text())
     assert training["risk"] == texts("risk") + [t for name in TRAINED_ON for t in texts(name, "risk")]
-    assert training["harmless"] == (texts("harmless") + texts("offtopic") + texts("described")
+    ordinary = [i["text"] for name in DESCRIBED for i in yaml.safe_load((WORDS / f"{name}.yaml").read_text())["items"]
+                if not i.get("risk")]
+    assert training["harmless"] == (texts("harmless") + texts("offtopic") + ordinary
                                     + [t for name in TRAINED_ON for t in texts(name, "harmless")])
-    held_out = texts("screen_heldout", "risk") + texts("screen_heldout", "harmless")
+    held_out = (texts("screen_heldout", "risk") + texts("screen_heldout", "harmless")
+                + texts("described_heldout"))
     assert not set(held_out) & set(training["risk"] + training["harmless"])
 
 
@@ -50,6 +55,27 @@ def test_rules_and_model_together_on_statements_never_seen() -> None:
     # 150 false alarms)
     assert together > rules_alone and together >= 146
     assert false_alarms <= 10
+
+
+def _described(name: str) -> list[dict[str, Any]]:
+    loaded: list[dict[str, Any]] = yaml.safe_load((WORDS / f"{name}.yaml").read_text())["items"]
+    return loaded
+
+
+def test_ordinary_descriptions_never_seen_are_seldom_read_as_risk() -> None:
+    items = _described("described_heldout")
+    ordinary = [i["text"] for i in items if not i.get("risk")]
+    at_risk = [i["text"] for i in items if i.get("risk")]
+    assert len(ordinary) >= 130 and len(at_risk) >= 10
+    # floors at what was measured: 7 of 137 ordinary descriptions read as risk, and each of the
+    # 13 that show a present risk of harm (an overdose, choking, gas, a stroke...) read
+    assert sum(flagged(t) for t in ordinary) <= 7
+    assert all(flagged(t) for t in at_risk)
+
+
+@pytest.mark.parametrize("name", DESCRIBED)
+def test_each_description_marked_as_a_present_risk_is_read_as_one(name: str) -> None:
+    assert all(flagged(i["text"]) for i in _described(name) if i.get("risk"))
 
 
 def test_the_model_never_clears_what_the_rules_found(monkeypatch: pytest.MonkeyPatch) -> None:
