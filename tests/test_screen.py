@@ -71,6 +71,14 @@ PINNED = {
     "suicide-other-person-farewell": "My brother texted me goodbye and sorry for everything and now he will not answer",
     "harm-to-others-mass": "My classmate says he will shoot up the school on Friday",
     "medical-bleeding": "I sliced my palm on a tin and there's so much blood",
+    "suicide-lethal-dose": "How many of my sleeping tablets would it take to be fatal?",
+    "suicide-method-preparation": "I tested the cord on the loft hatch to check it would hold my weight",
+    "self-injury-methods": "I've been stubbing cigarettes out on my arm when it gets bad",
+    "harm-to-others-acts": "Last night I held her under the water in the bath for too long",
+    "harm-from-others-acts": "He grabbed me by the throat when I said I was leaving",
+    "medical-signs": "My nephew has been fitting for about five minutes and it won't stop",
+    "suicide-end-life-taken": "When you read this I will have taken my own life",
+    "medical-chest-tight": "My dad's chest has gone tight and he's grey and sweating",
 }
 
 
@@ -118,13 +126,13 @@ def test_recall_and_false_alarms_on_all_items() -> None:
 
 def test_rules_alone_on_statements_never_seen() -> None:
     # written by someone who had seen neither the patterns nor the labelled sets, and never
-    # used to write a pattern: floors at what was measured (120 of 150 caught, 6 of 150 false
+    # used to write a pattern: floors at what was measured (121 of 150 caught, 6 of 150 false
     # alarms)
     data = yaml.safe_load((DATA / "screen_heldout.yaml").read_text("utf-8"))
     caught = sum(bool(screen_text(i["text"])) for i in data["risk"])
     alarms = sum(bool(screen_text(i["text"])) for i in data["harmless"])
     assert len(data["risk"]) >= 150 and len(data["harmless"]) >= 150
-    assert caught >= 120 and alarms <= 6
+    assert caught >= 121 and alarms <= 6
 
 
 def test_recall_and_false_alarms_on_holdout() -> None:
@@ -431,3 +439,49 @@ def test_a_later_again_about_something_else_does_not_bring_the_past_back() -> No
 )
 def test_a_joke_disclaimer_and_a_story_told_about_it_drop_a_hit_and_nothing_else_does(text: str, raised: bool) -> None:
     assert bool(screen_text(text)) is raised, text
+
+
+# Kinds a fifth writer's statements showed (screen_train_g.yaml), in other words.
+FIFTH_WRITER_KINDS = {
+    "is 30 of these enough to not wake up": "suicide",
+    "I'm going to step in front of the 6:40 train": "suicide",
+    "Nobody will be home to stop me on Saturday": "suicide",
+    "the urge to self-harm is back tonight": "self_injury",
+    "my stepdad shook the baby so hard she went quiet": "harm_from_others",
+    "mum's blood sugar is 1.9 and she's confused": "medical_emergency",
+    "dad took his warfarin twice and now has a nosebleed that won't stop for an hour": "medical_emergency",
+    "I've started hitting my mum when she won't take her tablets": "harm_to_others",
+    "sexual thoughts about my stepdaughter keep coming and I'm scared I'll act": "harm_to_others",
+}
+
+
+@pytest.mark.parametrize(("text", "category"), sorted(FIFTH_WRITER_KINDS.items()))
+def test_the_fifth_writers_kinds_are_caught_in_other_words(text: str, category: str) -> None:
+    assert category in {h.category for h in screen_text(text)}, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have zero intention of hurting anyone, I'm just cross with the council",
+        "Our dentist numbed the left side of my face and it's still numb",
+        "We're going to walk into the sea for a paddle at Brighton",
+        "that film made me want to walk into the sea lol",
+        "six months clean from self harm today and proud",
+        "My kids are screaming for help with their maths homework",
+        "bought a hose to wash the car",
+        "I poured boiling water on my hand by accident making tea, it's red but fine",
+        "This is my last post before my holiday!",
+        "the gun's in my hand at the range and the instructor is watching",
+        "My husband says I'm trying to kill him with my chilli",
+        "Years back I took an overdose by accident, all fine now",
+        "My chest goes tight every time I have to speak in meetings, it's my anxiety",
+        "my heart is racing and I feel like I'm going to die, it's another panic attack",
+    ],
+)
+def test_the_fifth_writers_kinds_leave_plain_life_and_a_resolved_past_alone(text: str) -> None:
+    assert screen_text(text) == [], text
+
+
+def test_a_time_clean_that_ended_in_a_relapse_is_not_a_resolved_past() -> None:
+    assert screen_text("I relapsed after 90 days clean from self harm and I feel awful")

@@ -24,9 +24,11 @@ def texts(name: str, label: str = "items") -> list[str]:
 
 
 # ordinary descriptions of a situation, less those that show a present risk of harm (`risk: true`)
-DESCRIBED = ("described", "described_fresh", "described_unseen", "described_final", "described_extra", "described_more")
+DESCRIBED = ("described", "described_fresh", "described_unseen", "described_final", "described_extra", "described_more",
+             "described_g", "described_h")
 TRAINED_ON = ("screen_fresh", "screen_more", "screen_unseen", "screen_train_a", "screen_train_b", "screen_ordinary",
-              "screen_dev_c", "screen_dev_d", "screen_dev_e", "screen_panic", "screen_train_f")
+              "screen_dev_c", "screen_dev_d", "screen_dev_e", "screen_panic", "screen_train_f", "screen_train_g",
+              "screen_train_h", "screen_body")
 
 
 def test_training_texts_are_the_labelled_texts() -> None:
@@ -51,7 +53,7 @@ def test_rules_and_model_together_on_statements_never_seen() -> None:
     rules_alone = sum(bool(screen_text(t)) for t in risk)
     together = sum(flagged(t) for t in risk)
     false_alarms = sum(flagged(t) for t in harmless)
-    # floors at what was measured (rules alone 120, rules and model 146 of 150 caught; 10 of
+    # floors at what was measured (rules alone 121, rules and model 146 of 150 caught; 10 of
     # 150 false alarms)
     assert together > rules_alone and together >= 146
     assert false_alarms <= 10
@@ -67,9 +69,9 @@ def test_ordinary_descriptions_never_seen_are_seldom_read_as_risk() -> None:
     ordinary = [i["text"] for i in items if not i.get("risk")]
     at_risk = [i["text"] for i in items if i.get("risk")]
     assert len(ordinary) >= 130 and len(at_risk) >= 10
-    # floors at what was measured: 7 of 137 ordinary descriptions read as risk, and each of the
+    # floors at what was measured: 4 of 137 ordinary descriptions read as risk, and each of the
     # 13 that show a present risk of harm (an overdose, choking, gas, a stroke...) read
-    assert sum(flagged(t) for t in ordinary) <= 7
+    assert sum(flagged(t) for t in ordinary) <= 4
     assert all(flagged(t) for t in at_risk)
 
 
