@@ -29,7 +29,7 @@ from discern_cli.common import (
 )
 
 EXIT_INTERRUPTED = 130
-DEFAULT_BUDGET = 12  # router.consult.DEFAULT_BUDGET, repeated here so that --help needs no import
+DEFAULT_BUDGET = 20  # router.consult.DEFAULT_BUDGET, repeated here so that --help needs no import
 
 CONSULT_HELP = f"""Talk it through: Discern asks only the questions whose answers could change which
 tool fits, then says what to do now and why.

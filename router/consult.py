@@ -7,13 +7,15 @@ about safety first; then, since guardrails come before scores, any feature with 
 would rule the leading tool out or fire a guardrail; then values read from the description, for
 confirmation instead of asking them cold; then the core of the situation (what a person nearly
 always can answer) before the rest, each group by the expected value of asking (the chance that
-the answer changes the tool times the chance that the person can answer). It stops as soon as
-the choice is settled:
+the answer changes the tool times the chance that the person can answer); and when no single
+answer could change the tool but two together could, the first of that pair. It stops as soon
+as the choice is settled:
 
 - ``safety``: a risk of harm was raised (by an answer or by the description);
 - ``robust``: no missing answer could change the tool (the decision's bounds);
-- ``settled``: no feature still askable has an answer that would change the tool (what could
-  was answered "don't know" or skipped, or only a combination of answers could);
+- ``settled``: no feature still askable has an answer that would change the tool, alone or
+  with one other open question (what could was answered "don't know" or skipped, or only
+  three answers or more together could);
 - ``budget``: the question budget is spent.
 
 Answers given without being asked (the rest of an answers file) count in the decision:
@@ -48,9 +50,11 @@ from .features import UNKNOWN_WORDS, Feature, Value
 from .policy import Policy
 from .router import Router
 
-# On the public vignettes a budget of 8 reached the tool routing on every feature would pick in
-# 84 % of interviews, 12 in 96 % (median 9 questions); more than 12 gained nothing.
-DEFAULT_BUDGET = 12
+# On the public vignettes (benchmarks/bench_consult.py) a budget of 8 reached the tool routing on
+# every feature would pick in 84 % of interviews, 12 in 96 %, 20 in all of them (median 10
+# questions, at most 17): the last questions are the pairs that change the tool only together,
+# and the interview ends by itself before 20.
+DEFAULT_BUDGET = 20
 SAFETY_FEATURE = "safety_risk"
 SAFETY_TOOL = "seek-professional-help"
 DESCRIPTION = "description"
@@ -69,7 +73,8 @@ StopReason = Literal["safety", "robust", "settled", "budget"]
 STOP_REASONS: dict[str, str] = {
     "safety": "a risk of harm was raised, so safety comes before anything else",
     "robust": "no answer still missing could change the choice",
-    "settled": "no answer to a question still open would change the choice, so asking more would not help",
+    "settled": "no answer to a question still open, alone or with one other, would change the choice, "
+               "so asking more would not help",
     "budget": "the question budget is spent",
 }
 
@@ -547,9 +552,10 @@ class Consultation:
         (the choice rests on it, and a yes is cheap); then the core of the situation (the
         features a person nearly always can answer, ``CORE``); then the rest. Each group goes
         by the expected value of asking (``worth``), so that the screens a person often
-        cannot answer come after what they can. Only a feature with an answer that changes
-        the tool now is askable (an exact single-feature flip, not the decision's bounds):
-        None when there is none."""
+        cannot answer come after what they can. A feature with an answer that changes the
+        tool now (an exact single-feature flip) comes first; when there is none and the
+        decision is not robust, a feature that changes it together with one other open
+        question (``_pair_lead``). None when neither is left."""
         candidates = [f.name for f in self.policy.features
                       if self._askable(f.name) and (f.name not in decision.context or self._confirmable(f.name))
                       and not self._settled_by_words(f.name)]
@@ -564,6 +570,39 @@ class Consultation:
             key = (float(self.guards(name)), float(confirmable), float(core), value, -order)
             if best is None or key > best:
                 best, chosen = key, name
+        if chosen is None and not decision.robust:
+            chosen = self._pair_lead(decision, candidates)
+        return chosen
+
+    def _pair_lead(self, decision: Decision, candidates: list[str]) -> str | None:
+        """The feature to ask first of the pair of open questions most likely to change the
+        tool together, when no single answer can: experience and how regular the situation
+        is may make a trained gut call right only together. A pair is worth the share of its
+        answer combinations that change the tool times the chance that both can be answered;
+        of the pair, the one more often answerable is asked first (a "don't know" to it
+        leaves the other unasked), and a pair led by the core of the situation before the
+        rest. None when no pair changes the tool."""
+        current = decision.tool
+        # the decision's bounds list every missing feature that could change the choice in any
+        # combination (an over-estimate, never an under-estimate): no other can be in a pair
+        could = set(decision.unknowns)
+        candidates = [name for name in candidates if name in could]
+        best: tuple[float, float, int] | None = None
+        chosen: str | None = None
+        for i, first in enumerate(candidates):
+            for second in candidates[i + 1:]:
+                values_a, values_b = self._tried(first), self._tried(second)
+                if not values_a or not values_b:
+                    continue
+                changed = sum(1 for a in values_a for b in values_b
+                              if self._route(self.context({first: a, second: b})).tool != current)
+                if not changed:
+                    continue
+                value = changed / (len(values_a) * len(values_b)) * self.answerable(first) * self.answerable(second)
+                lead = first if self.answerable(first) >= self.answerable(second) else second
+                key = (float(self.answerable(lead) >= CORE), value, -i)
+                if best is None or key > best:
+                    best, chosen = key, lead
         return chosen
 
     def _ask(self, name: str, *, confirm: bool) -> Question:

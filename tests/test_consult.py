@@ -167,30 +167,59 @@ def test_stops_when_nothing_askable_could_change_it(engine_router: Router) -> No
     assert not c.conclude().robust
 
 
+def _changes_with_another(c: Consultation, name: str) -> bool:
+    """Whether some answer of ``name`` with some answer of one other open question changes the tool."""
+    current = c.decision.tool
+    others = [f.name for f in c.policy.features
+              if f.name != name and c._askable(f.name) and f.name not in c.decision.context]
+    return any(c._route(c.context({name: a, other: b})).tool != current
+               for other in others for a in c._tried(name) for b in c._tried(other))
+
+
 def test_a_question_that_cannot_change_the_tool_is_not_asked(default_router: Router) -> None:
     c = Consultation(default_router)
     c.answer("safety_risk", False)
     c.answer("goal", "cope")
     c.answer("emotional_intensity", 9)
+    asked = 0
     while (q := c.next_question()) is not None:
         changed, _ = c.flips(q.feature)
-        assert changed
+        # alone, or (only once no single answer can) together with one other open question
+        assert changed or _changes_with_another(c, q.feature), q.feature
         c.answer(q.feature, DONT_KNOW)
+        asked += 1
+    assert asked
+
+
+def test_answers_that_change_the_tool_only_together_are_asked(default_router: Router) -> None:
+    # experience and a regular, quick-feedback environment make a trained gut call right only
+    # together: neither alone changes the tool, so a single-answer search would stop short
+    context = {"goal": "decide", "stakes": "moderate", "time_available": 3, "environment_validity": "high",
+               "experience": "extensive"}
+    c = consult(default_router, context, budget=50, count_unasked=False)
+    assert {"environment_validity", "experience"} <= set(c.questions_asked)
+    assert c.conclude().tool == default_router.route(context).tool == "trust-intuition"
+    assert c.stop_reason in ("settled", "robust")
 
 
 def test_the_core_of_the_situation_comes_before_the_screens(default_router: Router) -> None:
     c = Consultation(default_router, budget=50)
     guarding: list[str] = []
+    alone: list[str] = []  # asked while an answer of its own could change the tool
 
     def respond(q: Any) -> Any:
         if c.guards(q.feature):
             guarding.append(q.feature)
+        if c.flips(q.feature)[0]:
+            alone.append(q.feature)
         return DONT_KNOW
 
     run_interview(c, respond)
     asked = c.questions_asked
     assert asked[0] == "safety_risk" and c.stop_reason == "settled"
-    rest = [n for n in asked[1:] if n not in guarding]
+    # the questions that change the tool only with another come after all the others
+    assert asked[: len(alone)] == alone
+    rest = [n for n in alone[1:] if n not in guarding]
     core = [n for n in rest if c.answerable(n) >= CORE]
     assert core and rest[: len(core)] == core
     # which core features can change the tool from an empty context depends on the catalog;
@@ -254,7 +283,7 @@ def test_every_question_could_change_the_choice(default_router: Router, data: st
     while (q := c.next_question()) is not None:
         if q.feature != "safety_risk":
             changed, _ = c.flips(q.feature)
-            assert changed
+            assert changed or _changes_with_another(c, q.feature), q.feature
         spec = default_router.policy.features[q.feature]
         values = representative_values(spec) or [DONT_KNOW]
         options = [DONT_KNOW, SKIP, *values] if q.feature != "safety_risk" else [False, DONT_KNOW]
@@ -502,7 +531,18 @@ def test_to_dict_is_the_route_json_plus_the_interview(default_router: Router) ->
 
 # --- measured: agreement with routing on everything -------------------------------------------------
 
+_FIGURES: dict[int, tuple[float, float, int, float]] = {}
+
+
 def _vignette_figures(router: Router) -> tuple[float, float, int, float]:
+    """Agreement, median, most and mean questions over the public vignettes (worked out once
+    per router: two tests read them)."""
+    if id(router) not in _FIGURES:
+        _FIGURES[id(router)] = _measure_vignettes(router)
+    return _FIGURES[id(router)]
+
+
+def _measure_vignettes(router: Router) -> tuple[float, float, int, float]:
     cases = yaml.safe_load((DATA / "vignettes_public.yaml").read_text())
     agree, counts = 0, []
     for case in cases:
@@ -515,9 +555,9 @@ def _vignette_figures(router: Router) -> tuple[float, float, int, float]:
 
 def test_consultation_agrees_with_full_routing_as_measured(default_router: Router) -> None:
     agreement, _median, most, mean = _vignette_figures(default_router)
-    # a floor at what the interview reaches at its budget of 12 (43 of 45, 95.6 %; 8.0
-    # questions on average, never more than the budget)
-    assert agreement >= 43 / 45 and most <= 12 and mean <= 8.1
+    # a floor at what the interview reaches at its budget of 20 (45 of 45; 9.5 questions on
+    # average, at most 17: it ends by itself before the budget)
+    assert agreement >= 45 / 45 and most <= 17 and mean <= 9.5
 
 
 @pytest.mark.xfail(reason="the target median (at most 5 questions) is not reached: the yes/no screens keep "

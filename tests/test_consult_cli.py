@@ -150,7 +150,9 @@ def test_ctrl_c_at_the_description_prompt(tmp_path: Path) -> None:
 def test_budget_is_in_help() -> None:
     result = run("--help")
     assert result.returncode == 0
-    assert "at most 12 questions" in " ".join(result.stdout.split()) and "--max-questions" in result.stdout
+    from router.consult import DEFAULT_BUDGET
+
+    assert f"at most {DEFAULT_BUDGET} questions" in " ".join(result.stdout.split()) and "--max-questions" in result.stdout
 
 
 # --- for scripts ------------------------------------------------------------------------------
