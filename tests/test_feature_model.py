@@ -17,7 +17,7 @@ from router.words import read_features
 
 WORDS = DATA / "words"
 TRAINED_ON = ("described", "described_fresh", "described_unseen", "described_final", "described_extra",
-              "described_more", "described_g", "described_h")
+              "described_more", "described_g", "described_h", "described_i")
 
 
 def _items(name: str) -> list[dict[str, Any]]:

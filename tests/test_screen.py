@@ -452,6 +452,13 @@ FIFTH_WRITER_KINDS = {
     "dad took his warfarin twice and now has a nosebleed that won't stop for an hour": "medical_emergency",
     "I've started hitting my mum when she won't take her tablets": "harm_to_others",
     "sexual thoughts about my stepdaughter keep coming and I'm scared I'll act": "harm_to_others",
+    # and a seventh writer's (screen_train_i.yaml)
+    "I've been standing at the very edge of the platform when the fast trains pass": "suicide",
+    "I keep pressing a hot lighter to my thigh under the desk": "self_injury",
+    "He says he'll tell my parents everything unless I meet him alone tonight": "harm_from_others",
+    "my 3 year old got into the dishwasher tablets and the box is nearly empty": "medical_emergency",
+    "Dad fell and hit his head on the kerb and now he's confused and being sick": "medical_emergency",
+    "Her black eye is the third one this year and she won't explain it": "harm_from_others",
 }
 
 
@@ -477,6 +484,11 @@ def test_the_fifth_writers_kinds_are_caught_in_other_words(text: str, category: 
         "Years back I took an overdose by accident, all fine now",
         "My chest goes tight every time I have to speak in meetings, it's my anxiety",
         "my heart is racing and I feel like I'm going to die, it's another panic attack",
+        "I'm about to shoot myself in the foot by taking on another project",
+        "I could strangle my brother for eating my leftovers again",
+        "I overdosed the fertiliser on the lawn and now it's brown",
+        "We went jumping off the harbour wall into the sea all summer",
+        "I'm dying to quit my job and open a café",
     ],
 )
 def test_the_fifth_writers_kinds_leave_plain_life_and_a_resolved_past_alone(text: str) -> None:
