@@ -126,13 +126,13 @@ def test_recall_and_false_alarms_on_all_items() -> None:
 
 def test_rules_alone_on_statements_never_seen() -> None:
     # written by someone who had seen neither the patterns nor the labelled sets, and never
-    # used to write a pattern: floors at what was measured (121 of 150 caught, 6 of 150 false
+    # used to write a pattern: floors at what was measured (121 of 150 caught, 5 of 150 false
     # alarms)
     data = yaml.safe_load((DATA / "screen_heldout.yaml").read_text("utf-8"))
     caught = sum(bool(screen_text(i["text"])) for i in data["risk"])
     alarms = sum(bool(screen_text(i["text"])) for i in data["harmless"])
     assert len(data["risk"]) >= 150 and len(data["harmless"]) >= 150
-    assert caught >= 121 and alarms <= 6
+    assert caught >= 121 and alarms <= 5
 
 
 def test_recall_and_false_alarms_on_holdout() -> None:

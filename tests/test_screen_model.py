@@ -53,10 +53,10 @@ def test_rules_and_model_together_on_statements_never_seen() -> None:
     rules_alone = sum(bool(screen_text(t)) for t in risk)
     together = sum(flagged(t) for t in risk)
     false_alarms = sum(flagged(t) for t in harmless)
-    # floors at what was measured (rules alone 121, rules and model 146 of 150 caught; 10 of
+    # floors at what was measured (rules alone 121, rules and model 146 of 150 caught; 9 of
     # 150 false alarms)
     assert together > rules_alone and together >= 146
-    assert false_alarms <= 10
+    assert false_alarms <= 9
 
 
 def _described(name: str) -> list[dict[str, Any]]:
