@@ -189,10 +189,28 @@ def test_values_are_typed_as_the_schema_says() -> None:
                     assert r.value <= 10
 
 
+# Kinds of wording a writer who had never seen the rules used (described_i.yaml), in other words.
+LATER_KINDS = [
+    ("The worry's at about a 7, but I'm managing", "emotional_intensity", 7.0),
+    ("my stomach's in knots over the interview", "emotional_intensity", 7.0),
+    ("We've trialled four and nobody agrees", "options", 4),
+    ("Should I go to the wedding or not?", "options", 2),
+    ("eight weeks to put a plan to the council", "time_available", 80640.0),
+    ("Our residents' committee is planning the street party", "group", True),
+]
+
+
+@pytest.mark.parametrize(("text", "feature", "value"), LATER_KINDS)
+def test_reads_the_later_kinds_of_wording(text: str, feature: str, value: object) -> None:
+    got = {r.feature: r.value for r in read_features(text, learned=False)}
+    assert got.get(feature) == value, got
+
+
 def test_every_rule_id_is_unique_and_some_example_reads_it() -> None:
     ids = [i for rules in rule_ids().values() for i in rules]
     assert len(ids) == len(set(ids))
     used = {r.pattern_id for item in _described() for r in read_features(item["text"], learned=False)}
+    used |= {r.pattern_id for text, _, _ in LATER_KINDS for r in read_features(text, learned=False)}
     used.add("trauma-since-event")  # pinned in test_reads_feature: earlier rules catch the set's cases
     unused = (
         set(ids)
