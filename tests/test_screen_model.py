@@ -25,7 +25,7 @@ def texts(name: str, label: str = "items") -> list[str]:
 
 # ordinary descriptions of a situation, less those that show a present risk of harm (`risk: true`)
 DESCRIBED = ("described", "described_fresh", "described_unseen", "described_final", "described_extra", "described_more",
-             "described_g", "described_h", "described_i")
+             "described_g", "described_h", "described_i", "described_j")
 TRAINED_ON = ("screen_fresh", "screen_more", "screen_unseen", "screen_train_a", "screen_train_b", "screen_ordinary",
               "screen_dev_c", "screen_dev_d", "screen_dev_e", "screen_panic", "screen_train_f", "screen_train_g",
               "screen_train_h", "screen_body", "screen_train_i")
