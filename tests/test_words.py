@@ -30,6 +30,7 @@ ORDINALS = {
     "controllability": {"none", "partial", "full"},
     "experience": {"none", "some", "extensive"},
     "data_available": {"none", "little", "plenty"},
+    "uncertainty": {"none", "risk", "ambiguity", "deep"},
     "goal": {"decide", "plan", "understand", "cope", "create"},
 }
 BOOLEANS = {"rumination", "fatigue", "trauma_activation", "interpersonal_conflict", "group", "values_conflict", "self_criticism"}
@@ -197,6 +198,17 @@ LATER_KINDS = [
     ("Should I go to the wedding or not?", "options", 2),
     ("eight weeks to put a plan to the council", "time_available", 80640.0),
     ("Our residents' committee is planning the street party", "group", True),
+    ("Blue or yellow for the shed? It's only paint", "reversibility", "easy"),
+    ("Tenure isn't something you get back", "reversibility", "irreversible"),
+    ("The lease is two years and breaking it costs a fortune", "reversibility", "costly"),
+    ("I can't change the rota, only how I respond to it", "controllability", "partial"),
+    ("The tribunal's decision is final", "controllability", "none"),
+    ("no clue at all what anything costs in Lisbon", "data_available", "none"),
+    ("The vet says it works in about 60% of cats", "data_available", "little"),
+    ("I've got the last 18 months of bank statements", "data_available", "plenty"),
+    ("Nobody can say how the market will look in a year", "uncertainty", "deep"),
+    ("Everyone on the forums seems to say different things", "uncertainty", "ambiguity"),
+    ("The surgeon puts it at a 30% chance of complications", "uncertainty", "risk"),
 ]
 
 
