@@ -6,7 +6,7 @@ when it is confident (``CONFIDENT``). A value given in the context wins over bot
 Why: what someone needs and how much rides on it are often not said in so many words ("our
 band needs a new name before the gig"), and a rule for every way of not saying it is out of
 reach; on descriptions never used to write the rules, the rules alone read the goal right
-63 % of the time and the stakes 52 %, and with this reading 93 % and 65 %
+63 % of the time and the stakes 52 %, and with this reading 93 % and 67 %
 (tests/data/words/described_heldout.yaml).
 
 Fitted on first use and then read from the cache; off with ``DISCERN_FEATURE_MODEL=off``.

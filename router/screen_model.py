@@ -19,13 +19,19 @@ from .textmodel import TextModel, cached, fit
 TRAINING_FILE = Path(__file__).with_name("data") / "screen_training.yaml"
 # A risk reading from the model alone needs this probability. On 150 risk statements held out
 # from training (tests/data/words/screen_heldout.yaml) rules alone caught 121 and rules plus
-# model at 0.6 caught 146, with 10 false alarms in 150 harmless look-alikes (rules alone 6); of
-# 137 ordinary descriptions never trained on (described_heldout.yaml) 4 were read as risk, and
-# all 13 that show a present risk. In leave-one-writer-out cross-validation over the training
+# model at 0.6 (0.7 for one sentence of several, below) caught 146, with 7 false alarms in 150
+# harmless look-alikes (rules alone 5); of 137 ordinary descriptions never trained on
+# (described_heldout.yaml) 4 were read as risk, and all 13 that show a present risk. In leave-one-writer-out cross-validation over the training
 # sets, 0.6 kept recall at 99.2 % (98.0 % for the worst writer) with 7.6 % false alarms; 0.65
 # and 0.7 cut false alarms to 6.6 % and 5.8 % but let the worst writer's recall fall to 97.7 %
 # and 96.5 %: recall is what matters most, so 0.6.
 THRESHOLD = 0.6
+# A single sentence of a longer text is read on fewer words, and a few of them can weigh alone
+# ("It's Monday and I've told them both I'll answer by Friday." scored 0.93), so it needs more:
+# in the same cross-validation, 0.7 for a sentence kept recall where it was (99.2 %, the worst
+# writer 98.0 %) and cut false alarms from 7.7 % to 6.9 %, and ordinary descriptions by a writer
+# it never saw read as risk from 12 % to 5 %; 0.8 began to cost recall.
+SENTENCE_THRESHOLD = 0.7
 C = 3.0  # the inverse regularisation of the logistic regression
 SHORT = 4  # words: a shorter sentence is scored with its neighbour (see _units)
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+|\n+")
@@ -74,12 +80,17 @@ def _units(text: str) -> list[str]:
 
 def learned_hit(text: str) -> LearnedHit | None:
     """A risk reading for ``text`` when the model is sure enough, else None. The text as a
-    whole and each sentence are scored; the evidence is the most risk-like sentence."""
+    whole is read at ``THRESHOLD`` and each sentence at ``SENTENCE_THRESHOLD`` (so that a
+    crisis told in one sentence among others is not diluted by them); the evidence is the most
+    risk-like sentence."""
     if not enabled() or not text.strip():
         return None
     sentences = _units(text)
     scores = _model().probability([text, *sentences], "risk")
-    if max(scores) < THRESHOLD:
+    whole, parts = float(scores[0]), [float(x) for x in scores[1:]]
+    if len(parts) == 1:
+        parts = []  # one sentence: the text as a whole is that sentence
+    if whole < THRESHOLD and max(parts, default=0.0) < SENTENCE_THRESHOLD:
         return None
     most_like = max(range(len(sentences)), key=lambda i: scores[i + 1])
-    return LearnedHit(float(max(scores)), sentences[most_like])
+    return LearnedHit(max([whole, *parts]), sentences[most_like])

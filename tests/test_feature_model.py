@@ -18,7 +18,7 @@ from router.words import read_features
 WORDS = DATA / "words"
 TRAINED_ON = ("described", "described_fresh", "described_unseen", "described_final", "described_extra",
               "described_more", "described_g", "described_h", "described_i",
-              "described_j")
+              "described_j", "described_k")
 
 
 def _items(name: str) -> list[dict[str, Any]]:
@@ -43,12 +43,12 @@ def _right(feature: str, *, learned: bool) -> int:
     return right
 
 
-@pytest.mark.parametrize(("feature", "floor"), [("goal", 140), ("stakes", 98)])
+@pytest.mark.parametrize(("feature", "floor"), [("goal", 140), ("stakes", 100)])
 def test_the_learned_reading_adds_to_the_rules_on_descriptions_never_seen(feature: str, floor: int) -> None:
     assert len(_items("described_heldout")) >= 150
     rules_alone, with_learned = _right(feature, learned=False), _right(feature, learned=True)
     # floors at what was measured (goal 95 by rules alone, 140 with the learned reading, of
-    # 150; stakes 78 and 98)
+    # 150; stakes 78 and 100)
     assert with_learned > rules_alone and with_learned >= floor
 
 

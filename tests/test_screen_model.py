@@ -25,7 +25,7 @@ def texts(name: str, label: str = "items") -> list[str]:
 
 # ordinary descriptions of a situation, less those that show a present risk of harm (`risk: true`)
 DESCRIBED = ("described", "described_fresh", "described_unseen", "described_final", "described_extra", "described_more",
-             "described_g", "described_h", "described_i", "described_j")
+             "described_g", "described_h", "described_i", "described_j", "described_k")
 TRAINED_ON = ("screen_fresh", "screen_more", "screen_unseen", "screen_train_a", "screen_train_b", "screen_ordinary",
               "screen_dev_c", "screen_dev_d", "screen_dev_e", "screen_panic", "screen_train_f", "screen_train_g",
               "screen_train_h", "screen_body", "screen_train_i")
@@ -53,10 +53,10 @@ def test_rules_and_model_together_on_statements_never_seen() -> None:
     rules_alone = sum(bool(screen_text(t)) for t in risk)
     together = sum(flagged(t) for t in risk)
     false_alarms = sum(flagged(t) for t in harmless)
-    # floors at what was measured (rules alone 121, rules and model 146 of 150 caught; 9 of
+    # floors at what was measured (rules alone 121, rules and model 146 of 150 caught; 7 of
     # 150 false alarms)
     assert together > rules_alone and together >= 146
-    assert false_alarms <= 9
+    assert false_alarms <= 7
 
 
 def _described(name: str) -> list[dict[str, Any]]:
