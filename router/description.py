@@ -86,7 +86,7 @@ def read_description(policy: Policy, checked: Mapping[str, Value], given: Mappin
 
     hits = screen_text(text)
     pattern_ids = ", ".join(h.pattern_id for h in hits)
-    evidence = "; ".join(h.evidence for h in hits)
+    evidence = "; ".join(dict.fromkeys(h.evidence for h in hits))  # two patterns may quote the same words
     if not hits and "safety_risk" in features:
         # the learned screen adds recall where no rule has the phrasing yet; it never clears
         from .screen_model import learned_hit

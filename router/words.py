@@ -437,7 +437,7 @@ def infer_from_description(text: str) -> list[dict[str, object]]:
             {
                 "feature": "safety_risk",
                 "value": True,
-                "evidence": "; ".join(h.evidence for h in hits),
+                "evidence": "; ".join(dict.fromkeys(h.evidence for h in hits)),
                 "source": "screen",
                 "pattern": ", ".join(h.pattern_id for h in hits),
             }

@@ -134,3 +134,12 @@ def test_routing_without_a_description_does_not_import_scikit_learn() -> None:
             "print('sklearn' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_words_that_two_patterns_quote_are_shown_once() -> None:
+    from router import Router
+
+    d = Router.load().route({"description": "I've saved up my pills and I'm taking them all tonight"})
+    reading = next(i for i in d.inferred if i.feature == "safety_risk")
+    quoted = reading.evidence.split("; ")
+    assert len(quoted) == len(set(quoted)) and "saved up my pills" in quoted
