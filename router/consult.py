@@ -67,6 +67,11 @@ ANSWERABLE: dict[str, float] = {
     "goal": 0.95, "emotional_intensity": 0.95, "stakes": 0.9, "time_available": 0.9, "reversibility": 0.85,
 }
 CORE = 0.8  # features at least this likely to be answered are asked before the rest
+# answers of each feature tried in the search for a pair that changes the tool only together
+# (all of them in the search for a single answer): on the public vignettes 9 reach the same
+# agreement and questions as all of them, and the longest wait for a question falls from 1.8 s
+# to 0.9 s
+PAIR_VALUES = 9
 
 StopReason = Literal["safety", "robust", "settled", "budget"]
 
@@ -591,7 +596,7 @@ class Consultation:
         chosen: str | None = None
         for i, first in enumerate(candidates):
             for second in candidates[i + 1:]:
-                values_a, values_b = self._tried(first), self._tried(second)
+                values_a, values_b = _spread(self._tried(first)), _spread(self._tried(second))
                 if not values_a or not values_b:
                     continue
                 changed = sum(1 for a in values_a for b in values_b
@@ -764,6 +769,16 @@ class Consultation:
         result["question_budget"] = self.budget
         result["safety"] = card.text() if card is not None else None
         return result
+
+
+def _spread(values: list[Value], most: int = PAIR_VALUES) -> list[Value]:
+    """At most ``most`` of ``values``, evenly spread and keeping both ends: a number's answers
+    (up to 27, either side of each threshold) tried against another number's would otherwise
+    cost hundreds of routings for one pair."""
+    if len(values) <= most:
+        return values
+    step = (len(values) - 1) / (most - 1)
+    return [values[round(i * step)] for i in range(most)]
 
 
 def safety_feature(policy: Policy) -> str | None:
