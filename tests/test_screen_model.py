@@ -39,7 +39,8 @@ def test_training_texts_are_the_labelled_texts() -> None:
     assert training["harmless"] == (texts("harmless") + texts("offtopic") + ordinary
                                     + [t for name in TRAINED_ON for t in texts(name, "harmless")])
     held_out = (texts("screen_heldout", "risk") + texts("screen_heldout", "harmless")
-                + texts("described_heldout"))
+                + texts("described_heldout") + texts("screen_heldout_l", "risk")
+                + texts("screen_heldout_l", "harmless") + texts("described_heldout_l"))
     assert not set(held_out) & set(training["risk"] + training["harmless"])
 
 
@@ -78,6 +79,16 @@ def test_ordinary_descriptions_never_seen_are_seldom_read_as_risk() -> None:
 @pytest.mark.parametrize("name", DESCRIBED)
 def test_each_description_marked_as_a_present_risk_is_read_as_one(name: str) -> None:
     assert all(flagged(i["text"]) for i in _described(name) if i.get("risk"))
+
+
+def test_a_later_writer_never_seen() -> None:
+    risk, harmless = texts("screen_heldout_l", "risk"), texts("screen_heldout_l", "harmless")
+    assert len(risk) >= 120 and len(harmless) >= 180
+    # floors at what was measured as written: rules alone 86 of 120 with 7 false alarms in 180;
+    # rules and model 116 with 20
+    assert sum(bool(screen_text(t)) for t in risk) >= 86
+    assert sum(bool(screen_text(t)) for t in harmless) <= 7
+    assert sum(flagged(t) for t in risk) >= 116 and sum(flagged(t) for t in harmless) <= 20
 
 
 def test_the_model_never_clears_what_the_rules_found(monkeypatch: pytest.MonkeyPatch) -> None:
