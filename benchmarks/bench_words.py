@@ -3,10 +3,10 @@ words, and the TF-IDF tool match.
 
 Run from the repository root:  python benchmarks/bench_words.py
 Prints the cost per description after loading, the screen's recall and false-alarm rate
-(all items and the holdout, and on the held-out tests/data/words/screen_heldout.yaml and
-ordinary descriptions of described_heldout.yaml with and without the learned screen), feature accuracy per feature (also
-on tests/data/words/described_fresh.yaml, described_unseen.yaml and described_final.yaml, rules
-alone; and on the held-out described_heldout.yaml with and without the learned reading of goal
+(all items and the holdout, and on the held-out tests/data/words/screen_heldout.yaml and the
+ordinary descriptions of described_heldout.yaml with and without the learned screen), feature
+accuracy per feature (also on tests/data/words/described_fresh.yaml, described_unseen.yaml and
+described_final.yaml, rules alone; and on the held-out described_heldout.yaml with and without the learned reading of goal
 and stakes), and tool-matching top-1 / top-3 on tests/data/words/described.yaml against the
 shipped tools/*.yaml when they exist.
 """

@@ -65,7 +65,7 @@ def read_description(policy: Policy, checked: Mapping[str, Value], given: Mappin
                      matcher: Callable[[], TextMatcher]) -> DescriptionReading:
     """The context with what the description says added (``checked`` is the typed context
     given; ``given`` the raw one, to tell a given false from an absent value)."""
-    from .screen import screen_text
+    from .screen import quoted, screen_text
     from .words import check_description, is_probably_english, read_features
 
     context = dict(checked)
@@ -86,7 +86,7 @@ def read_description(policy: Policy, checked: Mapping[str, Value], given: Mappin
 
     hits = screen_text(text)
     pattern_ids = ", ".join(h.pattern_id for h in hits)
-    evidence = "; ".join(dict.fromkeys(h.evidence for h in hits))  # two patterns may quote the same words
+    evidence = quoted(hits)
     if not hits and "safety_risk" in features:
         # the learned screen adds recall where no rule has the phrasing yet; it never clears
         from .screen_model import learned_hit

@@ -449,6 +449,11 @@ def _suppressed(screen: _Screen, pattern: _Pattern, sentence: str, context: tupl
     return _is_resolved_past(screen, sentence, following, start, end)
 
 
+def quoted(hits: list[ScreenHit]) -> str:
+    """The words the hits quote, each once, in reading order (two patterns may quote the same)."""
+    return "; ".join(dict.fromkeys(h.evidence for h in hits))
+
+
 def screen_text(text: str) -> list[ScreenHit]:
     """Every sign of a risk of harm in ``text``, one per pattern, in reading order.
 

@@ -21,16 +21,18 @@ TRAINING_FILE = Path(__file__).with_name("data") / "screen_training.yaml"
 # from training (tests/data/words/screen_heldout.yaml) rules alone caught 121 and rules plus
 # model at 0.6 (0.7 for one sentence of several, below) caught 146, with 7 false alarms in 150
 # harmless look-alikes (rules alone 5); of 137 ordinary descriptions never trained on
-# (described_heldout.yaml) 4 were read as risk, and all 13 that show a present risk. In leave-one-writer-out cross-validation over the training
-# sets, 0.6 kept recall at 99.2 % (98.0 % for the worst writer) with 7.6 % false alarms; 0.65
-# and 0.7 cut false alarms to 6.6 % and 5.8 % but let the worst writer's recall fall to 97.7 %
-# and 96.5 %: recall is what matters most, so 0.6.
+# (described_heldout.yaml) 4 were read as risk, and all 13 that show a present risk. In
+# leave-one-writer-out cross-validation over the training sets, 0.6 kept recall at 99.2 % (98.0 %
+# for the worst writer) with 7.6 % false alarms; 0.65 and 0.7 cut false alarms to 6.6 % and
+# 5.8 % but let the worst writer's recall fall to 97.7 % and 96.5 %: recall is what matters
+# most, so 0.6.
 THRESHOLD = 0.6
 # A single sentence of a longer text is read on fewer words, and a few of them can weigh alone
 # ("It's Monday and I've told them both I'll answer by Friday." scored 0.93), so it needs more:
 # in the same cross-validation, 0.7 for a sentence kept recall where it was (99.2 %, the worst
-# writer 98.0 %) and cut false alarms from 7.7 % to 6.9 %, and ordinary descriptions by a writer
-# it never saw read as risk from 12 % to 5 %; 0.8 began to cost recall.
+# writer 98.0 %) and cut false alarms from 7.7 % to 6.9 % (in that run, with more training sets
+# than the figures above), and ordinary descriptions by a writer it never saw read as risk from
+# 12 % to 5 %; 0.8 began to cost recall.
 SENTENCE_THRESHOLD = 0.7
 C = 3.0  # the inverse regularisation of the logistic regression
 SHORT = 4  # words: a shorter sentence is scored with its neighbour (see _units)

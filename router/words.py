@@ -18,7 +18,7 @@ from typing import Any
 
 from .errors import ContextError
 from .prefilter import beginnings, required_all
-from .screen import CONFUSABLES, _expand, _read_data, negated_before, normalise, screen_text, sentence_spans
+from .screen import CONFUSABLES, _expand, _read_data, negated_before, normalise, quoted, screen_text, sentence_spans
 
 __all__ = [
     "MAX_DESCRIPTION_CHARS",
@@ -437,7 +437,7 @@ def infer_from_description(text: str) -> list[dict[str, object]]:
             {
                 "feature": "safety_risk",
                 "value": True,
-                "evidence": "; ".join(dict.fromkeys(h.evidence for h in hits)),
+                "evidence": quoted(hits),
                 "source": "screen",
                 "pattern": ", ".join(h.pattern_id for h in hits),
             }
